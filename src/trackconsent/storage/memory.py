@@ -1,0 +1,112 @@
+"""A consent store held in memory, for tests and small hosts."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from types import TracebackType
+from typing import Self
+
+from trackconsent.ledger import (
+    GENESIS,
+    ChainLink,
+    event_order_key,
+    link_digest,
+    verify_chain,
+)
+from trackconsent.model import Answer, Consent, ConsentEvent
+from trackconsent.storage._batch import new_events
+from trackconsent.storage.base import AppendResult, StatusMap, VerifyReport
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """A `ConsentStore` in a process's memory. Thread safe; gone at exit."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._lock = threading.Lock()
+        self._events: dict[str, ConsentEvent] = {}
+        self._links: dict[str, list[ChainLink]] = {}
+        self._latest: dict[str, ConsentEvent] = {}
+        self._heads: dict[str, str] = {}
+
+    def append(self, events: Iterable[ConsentEvent]) -> AppendResult:
+        """Store a batch atomically and idempotently (see `ConsentStore`)."""
+        with self._lock:
+            fresh, repeats = new_events(events, self._stored)
+            for event in fresh:
+                self._add(event)
+
+        return AppendResult(added=len(fresh), duplicates=repeats)
+
+    def _stored(self, ids: list[str]) -> dict[str, ConsentEvent]:
+        return {i: self._events[i] for i in ids if i in self._events}
+
+    def _add(self, event: ConsentEvent) -> None:
+        links = self._links.setdefault(event.contact_id, [])
+        previous = links[-1].digest if links else GENESIS
+        digest = link_digest(previous, event)
+        links.append(ChainLink(event, previous, digest))
+        self._heads[event.contact_id] = digest
+        self._events[event.event_id] = event
+        latest = self._latest.get(event.contact_id)
+        if latest is None or event_order_key(event) > event_order_key(latest):
+            self._latest[event.contact_id] = event
+
+    def history(self, contact_id: str) -> list[ConsentEvent]:
+        """Return the contact's events, newest first."""
+        with self._lock:
+            events = [link.event for link in self._links.get(contact_id, ())]
+        return sorted(events, key=event_order_key, reverse=True)
+
+    def status(self, contact_id: str) -> Consent:
+        """Return one contact's consent in force."""
+        latest = self._latest.get(contact_id)
+        return Consent.unknown() if latest is None else Consent.of(latest)
+
+    def status_many(self, contact_ids: Iterable[str]) -> StatusMap:
+        """Return the consent of many contacts."""
+        ids = dict.fromkeys(contact_ids)
+        answers = {}
+        for contact_id in ids:
+            latest = self._latest.get(contact_id)
+            if latest is not None:
+                granted = latest.answer is Answer.GRANTED
+                answers[contact_id] = (granted, latest.occurred_at)
+        return StatusMap(ids, answers)
+
+    def contact_ids(self) -> Iterator[str]:
+        """Iterate every contact with at least one event."""
+        with self._lock:
+            return iter(list(self._links))
+
+    def verify(self) -> VerifyReport:
+        """Check every contact's hash chain."""
+        with self._lock:
+            chains = {cid: list(links) for cid, links in self._links.items()}
+        breaks = []
+        for contact_id, links in chains.items():
+            found = verify_chain(contact_id, links, self._heads[contact_id])
+            if found is not None:
+                breaks.append(found)
+        events = sum(len(links) for links in chains.values())
+
+        return VerifyReport(contacts=len(chains), events=events, breaks=tuple(breaks))
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __enter__(self) -> Self:
+        """Return the store itself."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the store."""
+        self.close()
