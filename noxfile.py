@@ -103,3 +103,22 @@ def bench(session: nox.Session) -> None:
     env["TRACKCONSENT_BENCH_SCALE"] = scale
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs, env=env)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site; any warning fails the build."""
+    session.install("-r", str(ROOT / "docs" / "requirements.txt"), str(ROOT))
+    site = Path(session.create_tmp()) / "site"
+    session.run(
+        "mkdocs",
+        "build",
+        "--strict",
+        "--config-file",
+        str(ROOT / "mkdocs.yml"),
+        "--site-dir",
+        str(site),
+        *session.posargs,
+        # Material prints a banner about its successor on every build.
+        env={"NO_MKDOCS_2_WARNING": "1"},
+    )
