@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from trackconsent import Consent, ConsentState, ProjectSettings, Regime
+from trackconsent import (
+    Consent,
+    ConsentState,
+    Contact,
+    PageView,
+    ProjectSettings,
+    Regime,
+    SiteConfig,
+)
+from trackconsent.capture.banner import BannerColours, BannerConfig, BannerPosition
+from trackconsent.capture.visitor import CookieScheme, SameSite
 from trackconsent.testing.strategies import (
     answers,
     aware_datetimes,
@@ -22,13 +32,20 @@ from trackconsent.testing.strategies import (
 __all__ = [
     "answers",
     "aware_datetimes",
+    "banner_configs",
     "consents",
     "contact_ids",
+    "cookie_schemes",
+    "css_colours",
+    "dangerous_links",
     "event_lists",
     "events",
     "evidence",
     "offsets",
+    "page_views",
     "project_settings",
+    "safe_links",
+    "site_configs",
 ]
 
 
@@ -50,3 +67,144 @@ def project_settings(draw: st.DrawFn) -> ProjectSettings:
     for enabled in switches:
         settings = settings.switch_feature(enabled, actor="operator", at=moment)
     return settings
+
+
+# Strategies of the visit tracker, its cookies and the cookie banner.
+
+_banner_text = st.text(min_size=1, max_size=60).filter(str.strip)
+_host_labels = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
+_host_names = st.lists(_host_labels, min_size=1, max_size=3).map(".".join)
+
+
+@st.composite
+def site_configs(draw: st.DrawFn) -> SiteConfig:
+    """Draw a site with every combination of its options."""
+    return SiteConfig(
+        site_id=draw(st.sampled_from(["shop", "blog"]) | _banner_text),
+        domains=draw(st.lists(_host_names, min_size=1, max_size=3)),
+        first_page_untracked=draw(st.booleans()),
+        honour_gpc=draw(st.booleans()),
+        honour_dnt=draw(st.booleans()),
+    )
+
+
+@st.composite
+def page_views(draw: st.DrawFn) -> PageView:
+    """Draw a page view: any position, answer and signals, contact or not."""
+    contact = draw(st.none() | st.builds(Contact, id=contact_ids, consent=consents()))
+    return PageView(
+        position=draw(st.integers(1, 3) | st.integers(1, 10_000)),
+        visitor_answer=draw(st.sampled_from(ConsentState)),
+        gpc=draw(st.booleans()),
+        dnt=draw(st.booleans()),
+        contact=contact,
+    )
+
+
+@st.composite
+def cookie_schemes(draw: st.DrawFn) -> CookieScheme:
+    """Draw a valid cookie scheme; SameSite=None always with Secure."""
+    same_site = draw(st.sampled_from(SameSite))
+    secure = True if same_site is SameSite.NONE else draw(st.booleans())
+    token = st.from_regex(r"[A-Za-z0-9_.-]{1,20}", fullmatch=True)
+    names = draw(st.lists(token, min_size=2, max_size=2, unique=True))
+    return CookieScheme(
+        answer_cookie=names[0],
+        tracking_cookie=names[1],
+        path=draw(st.sampled_from(["/", "/shop", "/a/b/"])),
+        domain=draw(st.none() | _host_names),
+        same_site=same_site,
+        secure=secure,
+        max_age=draw(st.integers(1, 400 * 24 * 60 * 60)),
+    )
+
+
+css_colours = (
+    st.sampled_from(
+        [
+            "red",
+            "RebeccaPurple",
+            "#abc",
+            "#a1b2c3",
+            "#a1b2c380",
+            "transparent",
+            "hwb(12 50% 0%)",
+            "rgb(10 20 30 / 50%)",
+            "color(srgb 1 0 .5)",
+        ]
+    )
+    | st.builds(
+        "rgb({}, {}, {})".format,
+        st.integers(0, 255),
+        st.integers(0, 255),
+        st.integers(0, 255),
+    )
+    | st.builds(
+        "hsl({}, {}%, {}%)".format,
+        st.integers(0, 360),
+        st.integers(0, 100),
+        st.integers(0, 100),
+    )
+)
+"""CSS colours in the spellings customers use."""
+
+_path_text = st.from_regex(r"[A-Za-z0-9._~/%-]{0,30}", fullmatch=True)
+
+safe_links = (
+    st.builds("https://{}/{}".format, _host_names, _path_text)
+    | st.builds("HTTP://{}/{}".format, _host_names, _path_text)
+    | st.builds("/{}".format, _path_text)
+    | st.builds("{}.html".format, _host_labels)
+    | st.builds("//{}/{}".format, _host_names, _path_text)
+)
+"""Links a banner may carry: http, https (any case), relative."""
+
+
+def _entity(char: str) -> st.SearchStrategy[str]:
+    return st.sampled_from([char, f"&#{ord(char)};", f"&#x{ord(char):x};"])
+
+
+@st.composite
+def dangerous_links(draw: st.DrawFn) -> str:
+    """Draw a script or data link disguised the ways browsers forgive.
+
+    Case is mixed, tabs and newlines are slipped in, characters are written as
+    character references, and controls or spaces lead; a browser still reads
+    each as the ``javascript:`` or ``data:`` link it hides.
+    """
+    target = draw(st.sampled_from(["javascript:alert(1)", "data:text/html,x"]))
+    scheme, _, rest = target.partition(":")
+    parts = []
+    for char in scheme + ":":
+        cased = draw(st.sampled_from([char.lower(), char.upper()]))
+        parts.append(draw(_entity(cased)))
+        parts.append(draw(st.sampled_from(["", "", "\t", "\n", "\r"])))
+    lead = draw(st.sampled_from(["", " ", "\x01", "&#32;"]))
+    return lead + "".join(parts) + rest
+
+
+_markup_text = st.sampled_from(
+    [
+        "<img src=x onerror=alert(1)>",
+        'OK" onfocus="alert(1)',
+        "<script>alert(1)</script>",
+        "&lt;b&gt; &amp; ' \" </p>",
+    ]
+)
+
+
+@st.composite
+def banner_configs(draw: st.DrawFn) -> BannerConfig:
+    """Draw a valid banner whose texts may be any text, markup included."""
+    text = _markup_text | _banner_text
+    return BannerConfig(
+        enabled=draw(st.booleans()),
+        message=draw(text),
+        accept_label=draw(text),
+        refuse_label=draw(text),
+        more_info_label=draw(text),
+        privacy_policy_url=draw(safe_links),
+        wording_version=draw(text),
+        colours=BannerColours(*(draw(css_colours) for _ in range(4))),
+        position=draw(st.sampled_from(BannerPosition)),
+    )

@@ -37,7 +37,15 @@ from trackconsent.model import (
     Evidence,
     Source,
 )
-from trackconsent.policy import Decision, is_tracked, tracking_decision
+from trackconsent.policy import (
+    Decision,
+    PageView,
+    SiteConfig,
+    is_tracked,
+    may_set_cookies,
+    should_track_page,
+    tracking_decision,
+)
 from trackconsent.settings import FeatureSwitch, ProjectSettings, Regime
 from trackconsent.storage import (
     AppendResult,
@@ -75,10 +83,12 @@ __all__ = [
     "InvalidValuesError",
     "MemoryStore",
     "NotFoundError",
+    "PageView",
     "ProjectSettings",
     "Regime",
     "SQLiteStore",
     "SchemaVersionError",
+    "SiteConfig",
     "Source",
     "StatusMap",
     "StorageError",
@@ -89,6 +99,8 @@ __all__ = [
     "__version__",
     "consent_status",
     "is_tracked",
+    "may_set_cookies",
+    "should_track_page",
     "tracking_decision",
     "verify_chain",
 ]
