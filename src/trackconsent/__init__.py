@@ -38,6 +38,28 @@ from trackconsent.model import (
     Source,
 )
 from trackconsent.policy import Decision, is_tracked, tracking_decision
+from trackconsent.policy.results import (
+    UNTRACKED_LABEL,
+    Counters,
+    Engagement,
+    EngagementKind,
+    EngagementRecord,
+    LookupFailed,
+    Message,
+    Outcome,
+    Rate,
+    RecipientResult,
+    ResultSet,
+    ResultsView,
+    TrackingPlan,
+    Verdict,
+    filter_results,
+    record_engagement,
+    should_record_send_history,
+    tracking_plan,
+)
+from trackconsent.policy.rules import InjectionRule, Trigger, rule_applies
+from trackconsent.policy.segments import SegmentSelection, select_by_history
 from trackconsent.settings import FeatureSwitch, ProjectSettings, Regime
 from trackconsent.storage import (
     AppendResult,
@@ -91,6 +113,31 @@ __all__ = [
     "is_tracked",
     "tracking_decision",
     "verify_chain",
+]
+__all__ += [
+    "UNTRACKED_LABEL",
+    "Counters",
+    "Engagement",
+    "EngagementKind",
+    "EngagementRecord",
+    "InjectionRule",
+    "LookupFailed",
+    "Message",
+    "Outcome",
+    "Rate",
+    "RecipientResult",
+    "ResultSet",
+    "ResultsView",
+    "SegmentSelection",
+    "TrackingPlan",
+    "Trigger",
+    "Verdict",
+    "filter_results",
+    "record_engagement",
+    "rule_applies",
+    "select_by_history",
+    "should_record_send_history",
+    "tracking_plan",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
