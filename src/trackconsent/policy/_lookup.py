@@ -78,7 +78,12 @@ def is_tracked_now(consent: ConsentNow, settings: ProjectSettings) -> bool:
 
 @runtime_checkable
 class StatusLookup(Protocol):
-    """Anything with a batched ``status_many``: every `ConsentStore` qualifies."""
+    """Anything with a batched ``status_many``: every `ConsentStore` qualifies.
+
+    A store may also offer ``ids_in_state(contact_ids, state) -> set[str]``,
+    the ids among those asked whose consent in force is ``state``, in one
+    batch; it is then used instead, since it returns only what decides.
+    """
 
     def status_many(self, contact_ids: Collection[str]) -> Mapping[str, Consent]:
         """Return the consent of every id asked, in one batched look-up."""
@@ -127,11 +132,14 @@ def selector(
     # else is tracked), grants under opt-in (no one else is).
     keep_members = not is_tracked(ConsentState.UNKNOWN, settings)
     state = ConsentState.GRANTED if keep_members else ConsentState.REFUSED
-    found = (
-        consents.status_many(contact_ids)
-        if isinstance(consents, StatusLookup)
-        else consents
-    )
+    if not isinstance(consents, StatusLookup):
+        return Selector(_ids_in_state(contact_ids, consents, state), keep_members)
+    query = getattr(consents, "ids_in_state", None)
+    if callable(query):
+        # The store fetches only the ids in the deciding state: the least a
+        # batched look-up can return.
+        return Selector(set(query(contact_ids, state)), keep_members)
+    found = consents.status_many(contact_ids)
 
     return Selector(_ids_in_state(contact_ids, found, state), keep_members)
 

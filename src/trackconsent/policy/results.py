@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 import functools
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import datetime
 from operator import attrgetter
 from types import MappingProxyType
@@ -650,6 +650,28 @@ class ResultsView:
         )
 
 
+class _RecipientIds(Collection[str]):
+    """The recipients' ids, read from the rows when iterated, never copied.
+
+    A mapping walked whole never needs them, so building a list of a million
+    ids up front would be wasted.
+    """
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: tuple[RecipientResult, ...]) -> None:
+        self._rows = rows
+
+    def __iter__(self) -> Iterator[str]:
+        return map(attrgetter("contact_id"), self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, contact_id: object) -> bool:
+        return any(row.contact_id == contact_id for row in self._rows)
+
+
 def filter_results(
     result_set: ResultSet, consents: Consents, settings: ProjectSettings
 ) -> ResultsView:
@@ -671,8 +693,7 @@ def filter_results(
     """
     rows = result_set.rows
     if settings.feature_enabled:
-        ids = list(map(attrgetter("contact_id"), rows))
-        chosen = selector(ids, consents, settings)
+        chosen = selector(_RecipientIds(rows), consents, settings)
         members = chosen.ids
         if chosen.keep_members:
             rows = tuple([row for row in rows if row.contact_id in members])
