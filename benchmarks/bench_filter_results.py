@@ -44,7 +44,7 @@ from trackconsent import (
 
 SCALE = float(os.environ.get("TRACKCONSENT_BENCH_SCALE", "1"))
 N = max(1000, int(1_000_000 * SCALE))
-REPEATS = 5
+REPEATS = 7
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 SETTINGS = ProjectSettings("bench").switch_feature(True, actor="bench", at=T0)
 
@@ -154,7 +154,9 @@ def main() -> None:
     check = filter_results(result_set, mapping, SETTINGS)
     assert list(check.rows) == bare(), "filter_results and the baseline disagree"
     print("consents in a mapping")
-    line("filter_results vs comprehension with a ready set", times["ours"], times["bare"])
+    line(
+        "filter_results vs comprehension with a ready set", times["ours"], times["bare"]
+    )
     line(
         "filter_results vs set from the mapping + comprehension",
         times["ours"],
