@@ -14,7 +14,7 @@ from trackconsent.ledger import (
     link_digest,
     verify_chain,
 )
-from trackconsent.model import Answer, Consent, ConsentEvent
+from trackconsent.model import Answer, Consent, ConsentEvent, ConsentState
 from trackconsent.storage._batch import new_events
 from trackconsent.storage.base import AppendResult, StatusMap, VerifyReport
 
@@ -76,6 +76,10 @@ class MemoryStore:
                 granted = latest.answer is Answer.GRANTED
                 answers[contact_id] = (granted, latest.occurred_at)
         return StatusMap(ids, answers)
+
+    def ids_in_state(self, contact_ids: Iterable[str], state: ConsentState) -> set[str]:
+        """Return those of ``contact_ids`` whose consent in force is ``state``."""
+        return {cid for cid in contact_ids if self.status(cid).state is state}
 
     def contact_ids(self) -> Iterator[str]:
         """Iterate every contact with at least one event."""
