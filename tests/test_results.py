@@ -626,12 +626,13 @@ def test_views_round_trip_through_attrs(
 # --- known limitations (docs/limitations.md) ----------------------------------
 
 UNIQUE_OPENERS = (
-    "Limitation: totals of opens and clicks count engagements, not distinct"
-    " recipients, since engagement of untracked contacts is kept without anything"
+    "Send results: totals of opens and clicks count engagements, not openers:"
+    " not distinct recipients, since engagement of untracked contacts is kept without anything"
     " that tells two of theirs from one each of two people"
 )
 MAPPING_READS = (
-    "Limitation: with consents in a plain mapping, filter_results reads every"
+    "Send results: a plain mapping of consents is read whole: filter_results"
+    " reads every"
     " consent in it once, so it costs 1.3 to 3 times a bare comprehension given"
     " a ready set of untracked ids; pass a store for the batched fast path"
 )
