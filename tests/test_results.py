@@ -627,8 +627,8 @@ def test_views_round_trip_through_attrs(
 
 UNIQUE_OPENERS = (
     "Send results: totals of opens and clicks count engagements, not openers:"
-    " not distinct recipients, since engagement of untracked contacts is kept without anything"
-    " that tells two of theirs from one each of two people"
+    " not distinct recipients, since engagement of untracked contacts is kept"
+    " without anything that tells two of theirs from one each of two people"
 )
 MAPPING_READS = (
     "Send results: a plain mapping of consents is read whole: filter_results"

@@ -1,7 +1,15 @@
-"""Turning what people submit into consent events.
+"""Capture: turning what people submit into consent events with proof.
 
-`trackconsent.capture.visitor` holds the visit tracker's cookies and script,
-and `trackconsent.capture.banner` the landing-page cookie banner.
+The public names of the capture modules are re-exported here: import them from
+``trackconsent.capture`` (or from their module). The package root keeps the
+core names.
+
+- `forms`: form kinds, the tracking consent field, submissions, rendering.
+- `links`: the signed tracking opt-out link.
+- `workflows`: a condition on the consent fields and a "set consent" action.
+- `wire`: the JSON a host's web services speak, and its JSON Schema.
+- `visitor`: the visit tracker's cookies, its script, and posted answers.
+- `banner`: the landing-page cookie banner.
 """
 
 from trackconsent.capture.banner import (
@@ -10,6 +18,31 @@ from trackconsent.capture.banner import (
     BannerPosition,
     banner_answer_event,
     render_banner,
+)
+from trackconsent.capture.forms import (
+    ConsentField,
+    Form,
+    FormKind,
+    Identification,
+    OptOutOffer,
+    OptOutText,
+    Submission,
+    Widget,
+    handle_submission,
+    read_answer,
+    render_consent_field,
+    render_opt_out_form,
+    render_opt_out_offer,
+    withheld_answer,
+)
+from trackconsent.capture.links import (
+    TOKEN_PARAMETER,
+    LinkKeys,
+    LinkTarget,
+    is_opt_out_link_offered,
+    opt_out_link,
+    sign_link,
+    verify_link,
 )
 from trackconsent.capture.visitor import (
     CookieScheme,
@@ -24,22 +57,77 @@ from trackconsent.capture.visitor import (
     script_text,
     tracking_cookie,
 )
+from trackconsent.capture.wire import (
+    WIRE_CLASSES,
+    ConsentHistory,
+    ContactConsent,
+    dumps,
+    json_schema,
+    loads,
+    make_converter,
+    structure,
+    unstructure,
+)
+from trackconsent.capture.workflows import (
+    ConsentCondition,
+    ConsentTest,
+    SetConsent,
+    Workflow,
+    run_action,
+    run_workflow,
+)
 
 __all__ = [
+    "TOKEN_PARAMETER",
+    "WIRE_CLASSES",
     "BannerColours",
     "BannerConfig",
     "BannerPosition",
+    "ConsentCondition",
+    "ConsentField",
+    "ConsentHistory",
+    "ConsentTest",
+    "ContactConsent",
     "CookieScheme",
+    "Form",
+    "FormKind",
+    "Identification",
+    "LinkKeys",
+    "LinkTarget",
+    "OptOutOffer",
+    "OptOutText",
     "PostedAnswer",
     "SameSite",
+    "SetConsent",
+    "Submission",
     "Via",
+    "Widget",
+    "Workflow",
     "banner_answer_event",
+    "dumps",
     "expired_tracking_cookie",
+    "handle_submission",
+    "is_opt_out_link_offered",
+    "json_schema",
+    "loads",
+    "make_converter",
+    "opt_out_link",
+    "read_answer",
     "read_page_view",
     "read_posted_answer",
     "render_banner",
+    "render_consent_field",
+    "render_opt_out_form",
+    "render_opt_out_offer",
+    "run_action",
+    "run_workflow",
     "script_answer_event",
     "script_tag",
     "script_text",
+    "sign_link",
+    "structure",
     "tracking_cookie",
+    "unstructure",
+    "verify_link",
+    "withheld_answer",
 ]
