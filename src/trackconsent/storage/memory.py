@@ -61,6 +61,12 @@ class MemoryStore:
             events = [link.event for link in self._links.get(contact_id, ())]
         return sorted(events, key=event_order_key, reverse=True)
 
+    def iter_links(self, contact_id: str) -> Iterator[ChainLink]:
+        """Yield the contact's chain links in append order."""
+        with self._lock:
+            links = list(self._links.get(contact_id, ()))
+        return iter(links)
+
     def status(self, contact_id: str) -> Consent:
         """Return one contact's consent in force."""
         latest = self._latest.get(contact_id)

@@ -322,6 +322,27 @@ class SQLiteStore:
             ).fetchall()
         return [ChainLink(_event(row[:8]), row[8], row[9]) for row in rows]
 
+    def iter_links(self, contact_id: str, *, page: int = 1000) -> Iterator[ChainLink]:
+        """Yield the contact's chain links in append order, a page at a time.
+
+        Memory stays flat however long the history: each page is one indexed
+        query starting after the last link of the page before.
+        """
+        after = 0
+        while True:
+            with self._lock, self._translated("iter_links"):
+                rows = self._db.execute(
+                    f"SELECT {_EVENT_COLUMNS}, previous, digest, seq"  # noqa: S608
+                    " FROM events WHERE contact_id = ? AND seq > ?"
+                    " ORDER BY seq LIMIT ?",
+                    (contact_id, after, page),
+                ).fetchall()
+            for row in rows:
+                yield ChainLink(_event(row[:8]), row[8], row[9])
+            if len(rows) < page:
+                return
+            after = rows[-1][10]
+
     def verify(self) -> VerifyReport:
         """Check every contact's hash chain against the stored heads."""
         with self._lock, self._translated("verify"):

@@ -1,0 +1,106 @@
+"""The ``trackconsent export`` command: one contact's data as an archive."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from trackconsent.errors import TrackConsentError
+from trackconsent.export.archives import ArchiveFormat, safe_member_name
+from trackconsent.export.audit import SQLiteExportLog
+from trackconsent.export.dossier import export_contact
+from trackconsent.model import ConsentState
+from trackconsent.storage.sqlite import SQLiteStore
+
+__all__ = ["export_command"]
+
+
+@click.command("export")
+@click.argument("contact")
+@click.option(
+    "--db",
+    "db",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The SQLite consent store.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([kind.value for kind in ArchiveFormat]),
+    default=ArchiveFormat.RAR.value,
+    show_default=True,
+    help="The archive format.",
+)
+@click.option(
+    "--password",
+    is_flag=True,
+    help="Ask for a password and encrypt the archive (7z only).",
+)
+@click.option(
+    "--compress",
+    is_flag=True,
+    help="RAR only: compress with the rar program found on PATH.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The archive to write [default: export-CONTACT.FORMAT].",
+)
+@click.option(
+    "--actor",
+    default=None,
+    help="Who asks for the export, as recorded [default: the login name].",
+)
+def export_command(
+    contact: str,
+    db: Path,
+    fmt: str,
+    password: bool,
+    compress: bool,
+    out: Path | None,
+    actor: str | None,
+) -> None:
+    """Write everything held on CONTACT to an archive, and record the export."""
+    kind = ArchiveFormat.parse(fmt)
+    target = out or Path(f"export-{safe_member_name(contact).replace('/', '_')}")
+    if out is None:
+        target = target.with_name(target.name + kind.suffix)
+    if password and kind is not ArchiveFormat.SEVEN_ZIP:
+        raise click.UsageError("--password: only 7z archives are encrypted")
+    secret = None
+    if password:
+        secret = click.prompt(
+            "Password", hide_input=True, confirmation_prompt=True, err=True
+        )
+    try:
+        with SQLiteStore(db) as store, SQLiteExportLog(db) as log:
+            if store.status(contact).state is ConsentState.UNKNOWN:
+                raise click.ClickException(f"contact: no consent history: {contact!r}")
+            record = export_contact(
+                contact,
+                target,
+                store=store,
+                log=log,
+                actor=actor or _login(),
+                now=datetime.now(UTC),
+                fmt=kind,
+                password=secret,
+                compress=compress,
+            )
+    except TrackConsentError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"{target}: {record.files} files, {record.size} bytes, {kind.value}"
+        + (", encrypted" if record.encrypted else "")
+    )
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except OSError:
+        return "operator"
