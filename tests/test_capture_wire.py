@@ -441,8 +441,9 @@ def test_format_checking_is_on_in_these_tests() -> None:
 
 
 @pytest.mark.skip(
-    reason="Limitation: the JSON Schema cannot state that every event of a "
-    "consentHistory belongs to its contactId; the converter checks it"
+    reason="The JSON Schema cannot state that a history's events belong to its"
+    " contact: every event of a consentHistory must carry its contactId, and"
+    " only the converter checks it"
 )
 def test_the_schema_refuses_a_history_holding_another_contacts_event() -> None:
     """Given a history holding another contact's event, then the schema refuses it."""

@@ -196,8 +196,8 @@ def test_rar_compression_without_the_rar_program_is_a_clear_error(
 
 @pytest.mark.skipif(
     shutil.which("rar") is None,
-    reason="RAR compression needs the non-free rar program, which no registry "
-    "this project installs from provides (docs/limitations.md)",
+    reason="RAR compression only through the external rar program: it is"
+    " non-free, and no registry this project installs from provides it",
 )
 def test_rar_compression_through_the_rar_program_reads_back(tmp_path: Path) -> None:
     """Given the rar program, then a compressed RAR 5 reads back identical."""
