@@ -693,3 +693,95 @@ def test_the_import_works_on_the_sqlite_store(tmp_path: Path) -> None:
         "A,true,2024-01-01T00:00:00+00:00",
         "B,false,2024-01-02T00:00:00+01:00",
     ]
+
+
+@PROPERTY
+@given(
+    contact=tst.contact_ids.filter(lambda c: not c.isspace()),
+    granted=st.booleans(),
+    moment=tst.aware_datetimes,
+    actor=st.none() | st.text(min_size=1, max_size=12).filter(str.strip),
+)
+def test_imported_events_are_the_events_the_model_builds(
+    contact: str, granted: bool, moment: datetime, actor: str | None
+) -> None:
+    """Given any contact id, answer, moment and actor, when imported, then the
+    stored event equals ConsentEvent.new of the same values (same id).
+    """
+    answer = Answer.GRANTED if granted else Answer.REFUSED
+    row = [contact, "yes" if granted else "no", moment.isoformat()]
+    store = MemoryStore()
+
+    import_csv(csv_bytes([row]), store, recorded_at=NOW, actor=actor)
+
+    expected = ConsentEvent.new(
+        contact_id=contact,
+        answer=answer,
+        occurred_at=moment,
+        recorded_at=NOW,
+        source=Source.IMPORT,
+        actor=actor,
+    )
+    assert store.history(contact) == [expected]
+
+
+# -- Known limitations (docs/limitations.md) ------------------------------------
+
+
+@pytest.mark.skip(
+    reason="CSV import: an old row re-imported under another actor is recorded"
+    " again (docs/limitations.md)"
+)
+def test_an_old_row_reimported_by_another_actor_adds_nothing() -> None:
+    """Given a row older than the answer in force, imported by two actors,
+    then the history holds it once.
+    """
+    store = MemoryStore()
+    rows = [["A", "no", "2024-06-01T00:00Z"], ["A", "yes", "2024-01-01T00:00Z"]]
+    import_csv(csv_bytes(rows), store, recorded_at=NOW, actor="first")
+    import_csv(csv_bytes(rows), store, recorded_at=NOW, actor="second")
+
+    assert len(store.history("A")) == 2
+
+
+@pytest.mark.skip(
+    reason="CSV import: time zone names in date cells other than UTC are refused"
+    " (docs/limitations.md)"
+)
+def test_a_zone_abbreviation_in_a_cell_is_read() -> None:
+    """Given 2024-01-01 10:00 CET, then it reads as 09:00 UTC."""
+    store = MemoryStore()
+    import_csv(
+        csv_bytes([["A", "yes", "2024-01-01 10:00 CET"]]), store, recorded_at=NOW
+    )
+
+    assert store.status("A").at == datetime(2024, 1, 1, 9, tzinfo=UTC)
+
+
+@pytest.mark.skip(
+    reason="CSV import: bad rows are kept in memory to be reported"
+    " (docs/limitations.md)"
+)
+def test_a_file_of_bad_rows_imports_in_flat_memory() -> None:
+    """Given a file of a million bad rows, then the import's memory stays flat."""
+    raise AssertionError("needs errors spilled to disk instead of kept")
+
+
+@pytest.mark.skip(
+    reason="CSV import: about 5 to 10 times csv.reader plus fromisoformat, not 2"
+    " times (docs/limitations.md); measured by benchmarks/bench_import.py"
+)
+def test_the_import_is_within_twice_the_csv_baseline() -> None:
+    """Given a million-row file, then the import takes at most twice as long as
+    csv.reader plus fromisoformat (a benchmark, not a unit test).
+    """
+    raise AssertionError("measured by benchmarks/bench_import.py")
+
+
+@pytest.mark.skip(
+    reason="CSV export: the SQLite store lists every contact id in memory"
+    " (docs/limitations.md)"
+)
+def test_exporting_streams_contact_ids_from_sqlite() -> None:
+    """Given a SQLite store, then contact_ids streams rather than lists."""
+    raise AssertionError("SQLiteStore.contact_ids returns a list iterator")
