@@ -768,7 +768,7 @@ def test_a_file_of_bad_rows_imports_in_flat_memory() -> None:
 
 
 @pytest.mark.skip(
-    reason="CSV import: about 5 to 10 times csv.reader plus fromisoformat, not 2"
+    reason="CSV import: about 11 times csv.reader plus fromisoformat, not 2"
     " times (docs/limitations.md); measured by benchmarks/bench_import.py"
 )
 def test_the_import_is_within_twice_the_csv_baseline() -> None:
