@@ -88,6 +88,8 @@ def example(session: nox.Session) -> None:
         "dtTrackingConsent=LAST_CHANGED",
         "--timezone",
         "UTC",
+        "--locale",
+        "fr",
         "--no-progress",
         success_codes=[0, 1],
     )

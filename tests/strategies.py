@@ -582,3 +582,41 @@ def export_contacts(draw: st.DrawFn) -> Contact:
         ),
         fields=draw(st.dictionaries(_json_keys, json_values, max_size=4)),
     )
+
+
+# -- Contact files (trackconsent.capture.csvio) --------------------------------
+
+YES_CELLS = ("1", "true", "TRUE", "True", " Yes ", "yes", "YES")
+NO_CELLS = ("0", "false", "FALSE", "False", "no", " No ", "NO")
+BAD_FLAG_CELLS = ("maybe", "x", "2", "oui", "yess", "-")
+BAD_DATE_CELLS = ("2024-03", "14:22", "1A2B", "31/31/2024", "yesterday", "16/03/15")
+
+
+@st.composite
+def import_rows(draw: st.DrawFn) -> list[str]:
+    """Draw one good row: contact id, a yes/no spelling, an ISO moment."""
+    contact = draw(st.sampled_from([f"c{n}@example.com" for n in range(8)]))
+    granted = draw(st.booleans())
+    flag = draw(st.sampled_from(YES_CELLS if granted else NO_CELLS))
+    return [contact, flag, draw(aware_datetimes).isoformat()]
+
+
+@st.composite
+def bad_import_rows(draw: st.DrawFn) -> list[str]:
+    """Draw one bad row: a good row with its answer or its date spoiled."""
+    row = draw(import_rows())
+    if draw(st.booleans()):
+        row[1] = draw(st.sampled_from(BAD_FLAG_CELLS))
+    else:
+        row[2] = draw(st.sampled_from(BAD_DATE_CELLS))
+    return row
+
+
+__all__ += [
+    "BAD_DATE_CELLS",
+    "BAD_FLAG_CELLS",
+    "NO_CELLS",
+    "YES_CELLS",
+    "bad_import_rows",
+    "import_rows",
+]

@@ -4,6 +4,7 @@ The public names of the capture modules are re-exported here: import them from
 ``trackconsent.capture`` (or from their module). The package root keeps the
 core names.
 
+- `csvio`: import and export of the consent columns of contact files.
 - `forms`: form kinds, the tracking consent field, submissions, rendering.
 - `links`: the signed tracking opt-out link.
 - `workflows`: a condition on the consent fields and a "set consent" action.
@@ -18,6 +19,17 @@ from trackconsent.capture.banner import (
     BannerPosition,
     banner_answer_event,
     render_banner,
+)
+from trackconsent.capture.csvio import (
+    LOCALES,
+    ColumnMap,
+    DateOrder,
+    ImportOptions,
+    ImportReport,
+    LocaleWords,
+    RejectedRowsError,
+    export_csv,
+    import_csv,
 )
 from trackconsent.capture.forms import (
     ConsentField,
@@ -78,25 +90,32 @@ from trackconsent.capture.workflows import (
 )
 
 __all__ = [
+    "LOCALES",
     "TOKEN_PARAMETER",
     "WIRE_CLASSES",
     "BannerColours",
     "BannerConfig",
     "BannerPosition",
+    "ColumnMap",
     "ConsentCondition",
     "ConsentField",
     "ConsentHistory",
     "ConsentTest",
     "ContactConsent",
     "CookieScheme",
+    "DateOrder",
     "Form",
     "FormKind",
     "Identification",
+    "ImportOptions",
+    "ImportReport",
     "LinkKeys",
     "LinkTarget",
+    "LocaleWords",
     "OptOutOffer",
     "OptOutText",
     "PostedAnswer",
+    "RejectedRowsError",
     "SameSite",
     "SetConsent",
     "Submission",
@@ -106,7 +125,9 @@ __all__ = [
     "banner_answer_event",
     "dumps",
     "expired_tracking_cookie",
+    "export_csv",
     "handle_submission",
+    "import_csv",
     "is_opt_out_link_offered",
     "json_schema",
     "loads",
