@@ -27,7 +27,7 @@ from typing import Final
 
 import attrs
 
-from trackconsent.model import Answer, Consent, ConsentEvent
+from trackconsent.model import Answer, Consent, ConsentEvent, Evidence
 
 __all__ = [
     "GENESIS",
@@ -37,9 +37,16 @@ __all__ = [
     "chain",
     "consent_status",
     "event_order_key",
+    "evidence_json",
     "link_digest",
     "verify_chain",
 ]
+
+# One encoder for every call: json.dumps with options builds a new one each time,
+# which costs more than the encoding itself on the append path.
+_canonical_json: Final = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, sort_keys=True
+).encode
 
 GENESIS: Final = "0" * 64
 """The digest a contact's first link points back to."""
@@ -75,10 +82,16 @@ def canonical_event(event: ConsentEvent) -> bytes:
         event.occurred_at.isoformat(),
         event.recorded_at.isoformat(),
         event.source.value,
-        sorted(event.evidence.as_dict().items()),
+        event.evidence.as_dict(),
         event.actor,
     ]
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return _canonical_json(payload).encode()
+
+
+def evidence_json(evidence: Evidence) -> str:
+    """Return the evidence as compact JSON with sorted keys, as stores keep it."""
+    parts = evidence.as_dict()
+    return _canonical_json(parts) if parts else "{}"
 
 
 def link_digest(previous: str, event: ConsentEvent) -> str:

@@ -170,12 +170,18 @@ class Evidence:
     wording_version: str | None = attrs.field(default=None, validator=_optional_text)
 
     def as_dict(self) -> dict[str, str]:
-        """Return the parts that are set, by field name."""
-        return {
-            name: value
-            for name, value in attrs.asdict(self).items()
-            if value is not None
-        }
+        """Return the parts that are set, by field name, in field order."""
+        # Called for every event stored: reading the slots directly is several
+        # times faster than attrs.asdict.
+        parts = {}
+        for name in _EVIDENCE_PARTS:
+            value = getattr(self, name)
+            if value is not None:
+                parts[name] = value
+        return parts
+
+
+_EVIDENCE_PARTS: Final = tuple(field.name for field in attrs.fields(Evidence))
 
 
 @attrs.frozen

@@ -27,6 +27,7 @@ from trackconsent.ledger import (
     GENESIS,
     ChainBreak,
     ChainLink,
+    evidence_json,
     link_digest,
     verify_chain,
 )
@@ -421,7 +422,7 @@ def _event_row(event: ConsentEvent, previous: str, digest: str) -> tuple[Any, ..
         _micros(event.occurred_at),
         event.recorded_at.isoformat(),
         event.source.value,
-        json.dumps(event.evidence.as_dict(), sort_keys=True),
+        evidence_json(event.evidence),
         event.actor,
         previous,
         digest,
