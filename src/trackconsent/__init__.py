@@ -7,6 +7,7 @@ is private or lives in a sub-package named in the documentation.
 """
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from trackconsent.errors import (
     ConflictError,
@@ -48,6 +49,9 @@ from trackconsent.storage import (
     VerifyReport,
 )
 
+if TYPE_CHECKING:
+    from trackconsent.storage.postgres import PostgresStore
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -75,6 +79,7 @@ __all__ = [
     "InvalidValuesError",
     "MemoryStore",
     "NotFoundError",
+    "PostgresStore",
     "ProjectSettings",
     "Regime",
     "SQLiteStore",
@@ -94,3 +99,12 @@ __all__ = [
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+
+def __getattr__(name: str) -> Any:
+    """Load `PostgresStore` (and psycopg) only when first asked for."""
+    if name == "PostgresStore":
+        from trackconsent import storage  # noqa: PLC0415
+
+        return storage.PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
