@@ -7,6 +7,7 @@ is private or lives in a sub-package named in the documentation.
 """
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from trackconsent.errors import (
     ConflictError,
@@ -77,6 +78,9 @@ from trackconsent.storage import (
     StatusMap,
     VerifyReport,
 )
+
+if TYPE_CHECKING:
+    from trackconsent.storage.postgres import PostgresStore as PostgresStore
 
 __version__ = "0.1.0"
 
@@ -151,3 +155,12 @@ __all__ = [
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+
+def __getattr__(name: str) -> Any:
+    """Load `PostgresStore` (and psycopg) only when first asked for."""
+    if name == "PostgresStore":
+        from trackconsent import storage  # noqa: PLC0415
+
+        return storage.PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
-from types import TracebackType
-from typing import Self
 
 from trackconsent.ledger import (
     GENESIS,
@@ -16,12 +14,13 @@ from trackconsent.ledger import (
 )
 from trackconsent.model import Answer, Consent, ConsentEvent, ConsentState
 from trackconsent.storage._batch import new_events
+from trackconsent.storage._closing import ClosingStore
 from trackconsent.storage.base import AppendResult, StatusMap, VerifyReport
 
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore:
+class MemoryStore(ClosingStore):
     """A `ConsentStore` in a process's memory. Thread safe; gone at exit."""
 
     def __init__(self) -> None:
@@ -107,16 +106,3 @@ class MemoryStore:
 
     def close(self) -> None:
         """Nothing to release."""
-
-    def __enter__(self) -> Self:
-        """Return the store itself."""
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close the store."""
-        self.close()

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from os import PathLike
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 
 from trackconsent.errors import SchemaVersionError, StorageError
 from trackconsent.ledger import (
@@ -40,6 +40,7 @@ from trackconsent.model import (
     Source,
 )
 from trackconsent.storage._batch import new_events
+from trackconsent.storage._closing import ClosingStore
 from trackconsent.storage.base import AppendResult, StatusMap, VerifyReport
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]
@@ -126,7 +127,7 @@ def _order_key(granted: int, occurred_us: int, event_id: str) -> tuple[int, int,
     return (occurred_us, 1 - granted, event_id)
 
 
-class SQLiteStore:
+class SQLiteStore(ClosingStore):
     """A `ConsentStore` in one SQLite file.
 
     Writers take SQLite's write lock for the whole batch, so several processes
@@ -369,19 +370,6 @@ class SQLiteStore:
         """Close the database connection."""
         with self._lock:
             self._db.close()
-
-    def __enter__(self) -> Self:
-        """Return the store itself."""
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close the store."""
-        self.close()
 
     def __repr__(self) -> str:
         """Name the file."""
