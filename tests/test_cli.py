@@ -162,6 +162,18 @@ def test_help_lists_every_command() -> None:
         assert f"  {command} " in out
 
 
+def test_the_groups_description_names_every_command_it_holds() -> None:
+    """Given the group's help text, then it mentions the archive export as
+    well as the consent columns' commands, each by what it does.
+    """
+    description = main.help or ""
+
+    assert "(export)" in description
+    assert "to an archive" in description
+    for task in ("Import", "export them", "status", "history", "tampered"):
+        assert task in description
+
+
 @pytest.mark.parametrize(
     "command",
     [["trackconsent"], [sys.executable, "-m", "trackconsent"]],

@@ -7,6 +7,11 @@ example may create ``consent.db`` freely). A block preceded by the line
 ``<!-- not-run -->`` (blank lines between are allowed) is shown but not run;
 use it only for code that cannot run here, and say why next to it.
 
+An example that needs the PostgreSQL server reads its address from the
+``TRACKCONSENT_POSTGRES_URL`` environment variable, the one the PostgreSQL
+tests use: a page whose examples name that variable runs when it is set and
+skips when it is not (it fails instead where services are required, in CI).
+
 A docs page that defines a subclass of `ConsentStoreContract` named ``Test...``
 also gets that class collected below, so the adapter the docs show passes the
 whole contract suite.
@@ -28,6 +33,7 @@ from typing import NamedTuple
 
 import pytest
 
+from tests.services import POSTGRES_URL_VARIABLE, postgres_url
 from trackconsent.testing import ConsentStoreContract
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,6 +116,11 @@ def run_page(page: Path) -> dict[str, object]:
     return module.__dict__
 
 
+def needs_postgres(text: str) -> bool:
+    """Whether a page's examples read the PostgreSQL server's address."""
+    return any(POSTGRES_URL_VARIABLE in example.code for example in examples(text))
+
+
 def _pages_with_examples() -> list[Path]:
     return [
         page
@@ -127,6 +138,8 @@ def test_the_examples_of_each_page_run(
     page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given a documentation page, then its Python examples run without error."""
+    if needs_postgres(page.read_text(encoding="utf-8")):
+        postgres_url()
     monkeypatch.chdir(tmp_path)
 
     run_page(page)
@@ -164,6 +177,16 @@ def test_an_indented_block_is_dedented_and_keeps_its_line() -> None:
     )
 
     assert examples(text) == [Example(4, "if True:\n    y = 1\n")]
+
+
+def test_only_a_page_whose_examples_read_the_server_address_needs_postgres() -> None:
+    """Given the variable in a Python block, in prose and in a shell block,
+    then only the first page needs the server.
+    """
+    variable = POSTGRES_URL_VARIABLE
+
+    assert needs_postgres(f"```python\nos.environ['{variable}']\n```\n")
+    assert not needs_postgres(f"Set `{variable}`.\n\n```sh\necho ${variable}\n```\n")
 
 
 def test_blocks_of_a_page_share_one_namespace_in_order(tmp_path: Path) -> None:

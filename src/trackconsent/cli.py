@@ -72,8 +72,9 @@ def main() -> None:
     """Keep and prove contacts' behavioral tracking consent.
 
     Import the consent columns of a contact file, export them, show a
-    contact's status and history, and check that no history was tampered
-    with. Every command works on one SQLite file given with --db.
+    contact's status and history, check that no history was tampered with,
+    and export everything held on a contact to an archive (export). Every
+    command works on one SQLite file given with --db.
     """
 
 
