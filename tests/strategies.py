@@ -495,10 +495,12 @@ json_values = st.recursive(
 # --- The contact data export -------------------------------------------------
 
 member_names = st.text(
-    alphabet=st.characters(exclude_categories=("Cs",)) | st.sampled_from("/\\.:\x00"),
+    alphabet=st.characters(exclude_categories=("Cs",))
+    | st.sampled_from("/\\.:\x00\u202e\u200b\u200d\U0001f468\U0001f3fb\ufe0f"),
     max_size=40,
 )
-"""Any text a name may be made from: separators, dots, controls, emoji."""
+"""Any text a name may be made from: separators, dots, controls, bidi overrides,
+zero-width characters, emoji and their joiners."""
 
 member_contents = st.binary(max_size=3000) | st.sampled_from([b"", b"\x00" * 70000])
 """Member bytes, empty and larger-than-a-buffer ones included."""

@@ -298,7 +298,8 @@ def test_any_members_come_back_identical_under_their_safe_names(
 @given(name=member_names)
 def test_a_safe_name_is_relative_clean_and_keeps_letters(name: str) -> None:
     """Given any text, then its safe name is relative, has no '.'/'..' part, no
-    control or Windows-refused character, and keeps every letter and emoji.
+    control, line-break, invisible format or Windows-refused character (a
+    zero-width joiner only between emoji), and keeps every letter and emoji.
     """
     safe = safe_member_name(name)
 
@@ -307,10 +308,58 @@ def test_a_safe_name_is_relative_clean_and_keeps_letters(name: str) -> None:
     assert "\\" not in safe
     parts = safe.split("/")
     assert all(part not in {"", ".", ".."} for part in parts)
-    assert not any(unicodedata.category(c) == "Cc" or c in '<>:"|?*' for c in safe)
+    assert not any(_hidden(safe, n) or c in '<>:"|?*' for n, c in enumerate(safe))
     letters = [c for c in name if unicodedata.category(c).startswith(("L", "So"))]
     kept = iter(safe)
     assert all(letter in kept for letter in letters) or len(safe.encode()) >= 200
+
+
+def _hidden(name: str, index: int) -> bool:
+    """True for a character that hides or fakes what a name shows."""
+    char = name[index]
+    if char == "\u200d":
+        # A joiner is kept only where it joins two emoji into one picture.
+        after = name[index + 1 : index + 2]
+        return not (index and after and unicodedata.category(after) == "So")
+    return unicodedata.category(char) in {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("\u202eexe.txt.json", "_exe.txt.json"),
+        ("a\u200eb\u200bc\u2066d\u2028e\ufeff.json", "a_b_c_d_e_.json"),
+        ("tag\U000e0041.json", "tag_.json"),
+        (UNICODE_NAME, UNICODE_NAME),
+        ("\U0001f468\u200d\U0001f469\u200d\U0001f467.json", None),
+        ("\U0001f3f3\ufe0f\u200d\U0001f308.json", None),
+        ("\U0001f44b\U0001f3fd\u200d\U0001f4bb.json", None),
+        ("zero\u200dwidth.json", "zero_width.json"),
+        ("\u200d\U0001f468.json", "_\U0001f468.json"),
+    ],
+)
+def test_invisible_and_bidi_characters_are_replaced_joined_emoji_are_kept(
+    name: str, safe: str | None
+) -> None:
+    """Given a name with bidi overrides, marks, zero-width or tag characters,
+    then each becomes '_'; letters, skin tones and emoji joined by a zero-width
+    joiner come back unchanged (None: the name is kept as given).
+    """
+    assert safe_member_name(name) == (safe or name)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.value)
+def test_no_listing_shows_a_bidi_override(fmt: ArchiveFormat, tmp_path: Path) -> None:
+    """Given a member name with a right-to-left override, then neither the
+    format's library nor bsdtar lists a name holding it.
+    """
+    path = tmp_path / f"b{fmt.suffix}"
+
+    _write(fmt, {"\u202eexe.txt.json": b"{}", UNICODE_NAME: b"[]"}, path)
+
+    expected = {"_exe.txt.json": b"{}", UNICODE_NAME: b"[]"}
+    assert read_with_library(path) == expected
+    assert sorted(list_with_bsdtar(path)) == sorted(expected)
 
 
 def test_names_that_clash_get_distinct_members() -> None:
