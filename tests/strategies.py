@@ -540,27 +540,29 @@ provider_records = st.lists(flat_records, max_size=6) | st.lists(
 """One provider's records: all flat (tabular), or anything JSON holds."""
 
 provider_names = st.text(
-    alphabet=st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=20
+    alphabet=st.characters(exclude_categories=("Cs", "Cc"))
+    | st.sampled_from("/\\.\u202e"),
+    min_size=1,
+    max_size=20,
 ).filter(str.strip)
-"""Names a host may give its data providers."""
+"""Names a host may give its data providers, slashes and bidi overrides too."""
 
 
 @st.composite
 def provider_data(draw: st.DrawFn) -> dict[str, list[dict[str, object]]]:
     """Draw a few providers' records by distinct, non-reserved provider name."""
-    from trackconsent.export.archives import safe_member_name
+    from trackconsent.export.archives import safe_file_name
     from trackconsent.export.dossier import RESERVED_NAMES
 
     names = draw(
         st.lists(
             provider_names,
             max_size=3,
-            unique_by=lambda name: safe_member_name(name).casefold(),
+            unique_by=lambda name: safe_file_name(name).casefold(),
         ).filter(
             lambda names: (
                 not any(
-                    safe_member_name(name).casefold() in RESERVED_NAMES
-                    for name in names
+                    safe_file_name(name).casefold() in RESERVED_NAMES for name in names
                 )
             )
         )

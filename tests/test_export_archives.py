@@ -26,6 +26,7 @@ from trackconsent.export.archives import (
     ZipWriter,
     archive_writer,
     read_archive,
+    safe_file_name,
     safe_member_name,
 )
 
@@ -312,6 +313,43 @@ def test_a_safe_name_is_relative_clean_and_keeps_letters(name: str) -> None:
     letters = [c for c in name if unicodedata.category(c).startswith(("L", "So"))]
     kept = iter(safe)
     assert all(letter in kept for letter in letters) or len(safe.encode()) >= 200
+
+
+@given(name=member_names)
+def test_a_safe_file_name_is_one_clean_part_keeping_letters(name: str) -> None:
+    """Given any text, then its safe file name is one part: no slash or
+    backslash, not '.' or '..', no hidden or Windows-refused character, and
+    every letter and emoji kept in order.
+    """
+    flat = safe_file_name(name)
+
+    assert flat not in {"", ".", ".."}
+    assert not {"/", "\\"} & set(flat)
+    assert not any(_hidden(flat, n) or c in '<>:"|?*' for n, c in enumerate(flat))
+    letters = [c for c in name if unicodedata.category(c).startswith(("L", "So"))]
+    kept = iter(flat)
+    assert all(letter in kept for letter in letters) or len(flat.encode()) >= 200
+
+
+@pytest.mark.parametrize(
+    ("name", "flat"),
+    [
+        ("../../etc/passwd", "etc_passwd"),
+        ("/abs/path", "abs_path"),
+        ("a/b/c", "a_b_c"),
+        ("C:\\Windows\\win.ini", "C__Windows_win.ini"),
+        ("a/./b/../c", "a_b_c"),
+        ("con/x", "con_x"),
+        ("x/con", "x_con"),
+        ("con", "_con"),
+        ("/../", "unnamed"),
+    ],
+)
+def test_a_safe_file_name_flattens_folders(name: str, flat: str) -> None:
+    """Given a name with folders, absolute or parent parts, then its file name
+    joins the parts kept with '_'.
+    """
+    assert safe_file_name(name) == flat
 
 
 def _hidden(name: str, index: int) -> bool:

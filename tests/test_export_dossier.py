@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests._archive_readers import read_with_bsdtar, read_with_library
+from tests._archive_readers import list_with_bsdtar, read_with_bsdtar, read_with_library
 from tests.strategies import event_lists, export_contacts, provider_data
 from trackconsent import (
     Answer,
@@ -239,6 +239,53 @@ def test_a_provider_may_not_take_a_reserved_name() -> None:
         DataProvider("Manifest", _orders)
 
 
+@pytest.mark.parametrize("name", ["consent/history", "/profile", "..\\Manifest"])
+def test_a_provider_name_that_flattens_to_a_reserved_one_is_refused(name: str) -> None:
+    """Given a provider name whose flat file name is one trackconsent writes,
+    then InvalidValueError naming the field, the rule and the value.
+    """
+    with pytest.raises(InvalidValueError, match=r"name: reserved .*: '"):
+        DataProvider(name, _orders)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.value)
+def test_provider_names_become_flat_visible_file_names(
+    store: MemoryStore, tmp_path: Path, fmt: ArchiveFormat
+) -> None:
+    """Given providers named with folders, absolute and parent parts, a bidi
+    override, and letters and emoji, then each gets one file at the top of the
+    archive, no folder, no override, the letters and emoji unchanged, in the
+    library's listing and bsdtar's.
+    """
+    names = [
+        "\u202eexe.txt",
+        "../../etc/passwd",
+        "/abs/path",
+        "a/b/c",
+        "Zoë_Ærø_测试_💆🏻",
+    ]
+    providers = [DataProvider(name, lambda _: [{"n": 1}]) for name in names]
+    path = tmp_path / f"p{fmt.suffix}"
+
+    export_contact(
+        "zoe",
+        path,
+        store=store,
+        log=MemoryExportLog(),
+        actor="ops",
+        now=NOW,
+        providers=providers,
+        fmt=fmt,
+    )
+
+    stems = ["_exe.txt", "etc_passwd", "abs_path", "a_b_c", "Zoë_Ærø_测试_💆🏻"]
+    expected = {f"{stem}.{kind}" for stem in stems for kind in ("json", "csv")}
+    listed = set(list_with_bsdtar(path))
+    assert expected <= listed
+    assert expected <= set(read_with_library(path))
+    assert not any("/" in name or "\u202e" in name for name in listed)
+
+
 def test_records_json_cannot_hold_are_all_named(
     store: MemoryStore, tmp_path: Path
 ) -> None:
@@ -432,6 +479,7 @@ def test_what_is_exported_reads_back_as_the_same_records(
     manifest = json.loads(files["manifest.json"])["files"]
     json_names = [e["name"] for e in manifest if e["name"].endswith(".json")][2:]
     assert len(json_names) == len(data)
+    assert not any("/" in name for name in files)
     for name, records in zip(json_names, data.values(), strict=True):
         assert json.loads(files[name]) == records
         twin = name.removesuffix(".json") + ".csv"

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from trackconsent.errors import TrackConsentError
-from trackconsent.export.archives import ArchiveFormat, safe_member_name
+from trackconsent.export.archives import ArchiveFormat, safe_file_name
 from trackconsent.export.audit import SQLiteExportLog
 from trackconsent.export.dossier import export_contact
 from trackconsent.model import ConsentState
@@ -66,7 +66,7 @@ def export_command(
 ) -> None:
     """Write everything held on CONTACT to an archive, and record the export."""
     kind = ArchiveFormat.parse(fmt)
-    target = out or Path(f"export-{safe_member_name(contact).replace('/', '_')}")
+    target = out or Path(f"export-{safe_file_name(contact)}")
     if out is None:
         target = target.with_name(target.name + kind.suffix)
     if password and kind is not ArchiveFormat.SEVEN_ZIP:

@@ -6,8 +6,9 @@ part: no absolute paths, no ``.`` or ``..`` parts, no control characters, no
 invisible format characters (bidi overrides, zero-width spaces) that make a
 name display other than it is, none of the characters Windows refuses, no
 trailing dots or spaces, no reserved device names. Letters of every script and
-emoji are kept as given. `MemberNames` also keeps two members from landing on
-the same file, comparing names the way case-insensitive file systems do.
+emoji are kept as given. `safe_file_name` makes one flat file name, with no
+folder at all. `MemberNames` also keeps two members from landing on the same
+file, comparing names the way case-insensitive file systems do.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 import unicodedata
 from typing import Final
 
-__all__ = ["MemberNames", "safe_member_name", "visible_text"]
+__all__ = ["MemberNames", "safe_file_name", "safe_member_name", "visible_text"]
 
 _SEPARATORS: Final = re.compile(r"[/\\]+")
 _WINDOWS_REFUSED: Final = frozenset('<>:"|?*')
@@ -77,6 +78,18 @@ def safe_member_name(name: str) -> str:
     kept = [part for part in parts if part]
 
     return "/".join(kept) or _FALLBACK
+
+
+def safe_file_name(name: str) -> str:
+    """Return ``name`` cleaned into one file name, with no folder.
+
+    The parts `safe_member_name` would make folders of are joined with ``_``
+    instead (``../../etc/passwd`` gives ``etc_passwd``), then cleaned as one
+    part. The result is never empty and holds no slash.
+    """
+    parts = [part for part in _SEPARATORS.split(name) if part not in {".", ".."}]
+
+    return _safe_part("_".join(part for part in parts if part)) or _FALLBACK
 
 
 def _safe_part(part: str) -> str:

@@ -9,7 +9,8 @@
   ASCII name reads the same in every encoding a ZIP reader may assume).
 
 Every writer cleans member names the same way (see `safe_member_name`) and
-never lets two members land on the same file. Errors of the archive libraries
+never lets two members land on the same file; `safe_file_name` makes a name
+from data into one flat file name, with no folder. Errors of the archive libraries
 and of the file system come out as `trackconsent.errors.ExportError`; a
 missing or wrong 7z password as `trackconsent.errors.WrongPasswordError`.
 """
@@ -45,7 +46,11 @@ from trackconsent.errors import (
     WrongPasswordError,
 )
 from trackconsent.export import _rar5
-from trackconsent.export._names import MemberNames, safe_member_name
+from trackconsent.export._names import (
+    MemberNames,
+    safe_file_name,
+    safe_member_name,
+)
 from trackconsent.model import require_aware
 
 __all__ = [
@@ -57,6 +62,7 @@ __all__ = [
     "ZipWriter",
     "archive_writer",
     "read_archive",
+    "safe_file_name",
     "safe_member_name",
 ]
 

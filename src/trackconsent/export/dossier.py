@@ -51,7 +51,7 @@ from trackconsent.export.archives import (
     ArchiveWriter,
     Target,
     archive_writer,
-    safe_member_name,
+    safe_file_name,
 )
 from trackconsent.export.audit import ExportLog, ExportRecord
 from trackconsent.ledger import ChainLink
@@ -103,7 +103,7 @@ def _name_rule(
 ) -> None:
     if not isinstance(value, str) or not value.strip():
         raise InvalidValueError(attribute.name, "must be non-empty text", value)
-    if safe_member_name(value).casefold() in RESERVED_NAMES:
+    if safe_file_name(value).casefold() in RESERVED_NAMES:
         raise InvalidValueError(
             attribute.name, "reserved for trackconsent's own files", value
         )
@@ -122,7 +122,8 @@ class DataProvider:
 
     Attributes:
         name: Names the source's files (``<name>.json``, ``<name>.csv``); any
-            text, cleaned into a safe file name. ``profile``,
+            text, cleaned into one flat, safe file name by `safe_file_name`
+            (``a/b`` gives ``a_b.json``: never a folder). ``profile``,
             ``consent_history``, ``README`` and ``manifest`` are taken.
         fetch: Called once with the contact id; yields mappings of that
             contact's records, text keys, values JSON can hold (dates, times,
@@ -239,7 +240,7 @@ def _check_arguments(actor: str, now: datetime, providers: Sequence[object]) -> 
         if not isinstance(provider, DataProvider):
             errors.append(FieldError(f"providers[{n}]", "not a DataProvider", provider))
             continue
-        key = safe_member_name(provider.name).casefold()
+        key = safe_file_name(provider.name).casefold()
         if key in seen:
             errors.append(
                 FieldError(f"providers[{n}].name", "used twice", provider.name)
@@ -271,7 +272,7 @@ def _collect(
     for provider in providers:
         records = spool_records(provider.fetch(person.id), provider.name)
         text = provider.description or f"Records held under {provider.name!r}."
-        files += _files(provider.name, text, records, stack)
+        files += _files(safe_file_name(provider.name), text, records, stack)
 
     return files
 
