@@ -14,7 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests._archive_readers import list_with_bsdtar, read_with_bsdtar, read_with_library
+from tests._archive_readers import (
+    list_with_bsdtar,
+    modified_with_bsdtar,
+    read_with_bsdtar,
+    read_with_library,
+)
 from tests.strategies import member_contents, member_names
 from trackconsent import ExportError, InvalidValueError, ToolMissingError
 from trackconsent.errors import WrongPasswordError
@@ -66,6 +71,71 @@ def test_members_come_back_byte_for_byte_from_the_library_and_bsdtar(
     assert read_with_bsdtar(path) == members
     assert sorted(list_with_bsdtar(path)) == sorted(members)
     assert read_archive(path) == members
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.value)
+def test_every_member_carries_the_time_given_and_rw_r_r_permissions(
+    fmt: ArchiveFormat, tmp_path: Path
+) -> None:
+    """Given a writer's mtime, then bsdtar lists every member, empty ones too,
+    as a -rw-r--r-- file of that day and extracts it with that time, in every
+    format alike.
+    """
+    stamp = datetime(2001, 2, 3, 4, 6, tzinfo=UTC)
+    path = tmp_path / f"t{fmt.suffix}"
+    writer = archive_writer(fmt, mtime=stamp)
+    for name, data in {"a.json": b"{}", "empty.csv": b"", "b/c.txt": b"c"}.items():
+        writer.add(name, io.BytesIO(data))
+    writer.finish(path)
+
+    lines = list_with_bsdtar(path, verbose=True)
+    assert len(lines) == 3
+    assert all(line.split()[0] == "-rw-r--r--" for line in lines)
+    assert all(" Feb  3  2001 " in line for line in lines)
+    modified = modified_with_bsdtar(path)
+    assert modified == dict.fromkeys(["a.json", "empty.csv", "b/c.txt"], 981173160.0)
+
+
+@pytest.mark.parametrize("password", [None, "pw"])
+def test_py7zr_lists_the_7z_members_with_the_time_given_and_mode_644(
+    tmp_path: Path, password: str | None
+) -> None:
+    """Given a 7z writer's mtime, with or without a password, then py7zr's own
+    listing gives every member that time to the microsecond and mode 0644.
+    """
+    import py7zr
+
+    stamp = datetime(2024, 6, 1, 12, 30, 5, 123456, tzinfo=UTC)
+    path = tmp_path / "t.7z"
+    writer = SevenZipWriter(mtime=stamp, password=password)
+    writer.add("a.json", io.BytesIO(b"{}"))
+    writer.add("empty.csv", io.BytesIO(b""))
+    writer.finish(path)
+
+    with py7zr.SevenZipFile(path, password=password) as archive:
+        listed = archive.list()
+        modes = [member.posix_mode for member in archive.files]
+    assert [(info.filename, info.creationtime) for info in listed] == [
+        ("a.json", stamp),
+        ("empty.csv", stamp),
+    ]
+    assert modes == [0o644, 0o644]
+
+
+def test_a_7z_member_time_before_1601_is_given_as_1601(tmp_path: Path) -> None:
+    """Given an mtime before 7z time stamps start, then the members get the
+    first moment they can hold instead of failing.
+    """
+    import py7zr
+
+    path = tmp_path / "old.7z"
+    writer = SevenZipWriter(mtime=datetime(1500, 1, 1, tzinfo=UTC))
+    writer.add("a.json", io.BytesIO(b"{}"))
+    writer.finish(path)
+
+    with py7zr.SevenZipFile(path) as archive:
+        (info,) = archive.list()
+    assert info.creationtime == datetime(1601, 1, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.value)
