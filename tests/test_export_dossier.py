@@ -7,6 +7,8 @@ import io
 import json
 import tempfile
 import tracemalloc
+import unicodedata
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -17,7 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests._archive_readers import list_with_bsdtar, read_with_bsdtar, read_with_library
-from tests.strategies import event_lists, export_contacts, provider_data
+from tests.strategies import (
+    contact_ids,
+    event_lists,
+    export_contacts,
+    provider_data,
+)
 from trackconsent import (
     Answer,
     ConsentEvent,
@@ -284,6 +291,72 @@ def test_provider_names_become_flat_visible_file_names(
     assert expected <= listed
     assert expected <= set(read_with_library(path))
     assert not any("/" in name or "\u202e" in name for name in listed)
+
+
+def test_readme_descriptions_lose_their_control_characters(
+    store: MemoryStore, tmp_path: Path
+) -> None:
+    """Given a provider description with CR, ESC, a line break and a bidi
+    override, then README.txt shows it on one line with spaces in their place.
+    """
+    orders = DataProvider("orders", _orders, "Orders\r\x1b[31m placed\nhere\u202e.")
+    path = tmp_path / "r.zip"
+
+    export_contact(
+        "zoe",
+        path,
+        store=store,
+        log=MemoryExportLog(),
+        actor="ops",
+        now=NOW,
+        providers=[orders],
+        fmt="zip",
+    )
+
+    readme = read_archive(path)["README.txt"].decode()
+    assert "- orders.json: Orders  [31m placed here .\n" in readme
+    assert not {"\r", "\x1b", "\u202e"} & set(readme)
+
+
+def test_a_description_that_is_not_text_is_refused() -> None:
+    """Given a description that is not text, then InvalidValueError naming it."""
+    with pytest.raises(InvalidValueError, match="description: must be text: 'bytes'"):
+        DataProvider("orders", _orders, b"Orders")  # type: ignore[arg-type]
+
+
+@settings(max_examples=30, deadline=None)
+@given(description=st.text(), contact_id=contact_ids)
+def test_readme_lines_are_the_same_whatever_the_text_from_data(
+    description: str, contact_id: str
+) -> None:
+    """Given any description and contact id, then README.txt has as many lines
+    as with plain ones, and no control, line-break or invisible format
+    character but its own line ends.
+    """
+
+    def readme(description: str, contact_id: str) -> str:
+        out = io.BytesIO()
+        writer = ZipWriter(mtime=NOW)
+        provider = DataProvider("orders", lambda _: [], description)
+        export_contact(
+            contact_id,
+            out,
+            store=MemoryStore(),
+            log=MemoryExportLog(),
+            actor="o",
+            now=NOW,
+            providers=[provider],
+            writer=writer,
+        )
+        with zipfile.ZipFile(out) as archive:
+            return archive.read("README.txt").decode("utf-8")
+
+    text = readme(description, contact_id)
+
+    assert len(text.splitlines()) == len(readme("plain", "c").splitlines())
+    hidden = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+    shown = text.replace("\n", "").replace("\u200d", "")
+    assert not any(unicodedata.category(char) in hidden for char in shown)
 
 
 def test_records_json_cannot_hold_are_all_named(

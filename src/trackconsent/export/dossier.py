@@ -40,6 +40,7 @@ from trackconsent.errors import (
     InvalidValueError,
     InvalidValuesError,
 )
+from trackconsent.export._names import visible_text
 from trackconsent.export._records import (
     SpooledSource,
     digest_and_size,
@@ -109,6 +110,11 @@ def _name_rule(
         )
 
 
+def _text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str):
+        raise InvalidValueError(attribute.name, "must be text", type(value).__name__)
+
+
 def _callable(
     _instance: object, attribute: attrs.Attribute[Any], value: object
 ) -> None:
@@ -129,12 +135,14 @@ class DataProvider:
             contact's records, text keys, values JSON can hold (dates, times,
             decimals, UUIDs and enums are turned into text). It may be a
             generator: records are read one at a time.
-        description: What the records are, for the archive's README.txt.
+        description: What the records are, for the archive's README.txt, where
+            it is one line: control characters and line breaks become spaces,
+            invisible format characters (bidi overrides ...) too.
     """
 
     name: str = attrs.field(validator=_name_rule)
     fetch: ProviderFetch = attrs.field(validator=_callable)
-    description: str = ""
+    description: str = attrs.field(default="", validator=_text)
 
 
 @runtime_checkable
@@ -368,8 +376,10 @@ def _readme(
     fmt: ArchiveFormat,
     entries: list[dict[str, Any]],
 ) -> io.BytesIO:
+    # Text from data gets no control character into the README: a CR or an
+    # ESC sequence could rewrite what a terminal shows of it.
     lines = [
-        f"Data held on contact {contact_id}",
+        f"Data held on contact {visible_text(contact_id, ' ')}",
         f"Exported {now.isoformat()} as a {fmt.value} archive.",
         "",
         "Files:",
@@ -378,7 +388,7 @@ def _readme(
     described = [*entries, {"name": "README.txt", "description": _README}]
     described.append({"name": "manifest.json", "description": _MANIFEST})
     for entry in described:
-        lines.append(f"- {entry['name']}: {entry['description']}")
+        lines.append(f"- {entry['name']}: {visible_text(entry['description'], ' ')}")
     lines += [
         "",
         "JSON files are UTF-8; lists of records hold one record per line.",
