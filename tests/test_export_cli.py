@@ -95,17 +95,42 @@ def test_a_password_for_a_zip_is_a_usage_error(db: Path) -> None:
     assert "only 7z" in result.output
 
 
-def test_an_unknown_contact_is_an_error(db: Path, tmp_path: Path) -> None:
-    """Given a contact the store never heard of, then exit 1 and no file."""
+def test_a_contact_never_seen_is_still_exported(db: Path, tmp_path: Path) -> None:
+    """Given a contact the store holds no consent answer for, then exit 0, the
+    archive holds its profile, an empty history and a README saying no answer
+    is held, and the export is recorded.
+    """
     out = tmp_path / "x.rar"
 
     result = CliRunner().invoke(
-        main, ["export", "nobody", "--db", str(db), "--out", str(out)]
+        main, ["export", "nobody", "--db", str(db), "--out", str(out), "--actor", "a"]
     )
 
+    assert result.exit_code == 0, result.output
+    assert "no consent answer held" in result.output
+    files = read_archive(out)
+    profile = json.loads(files["profile.json"])
+    assert (profile["id"], profile["hasTrackingConsent"]) == ("nobody", None)
+    assert json.loads(files["consent_history.json"]) == []
+    assert "No tracking consent answer is held" in files["README.txt"].decode()
+    with SQLiteExportLog(db) as log:
+        assert [entry.contact_id for entry in log.entries("nobody")] == ["nobody"]
+
+
+@pytest.mark.parametrize("contact", ["", "  "])
+def test_an_empty_contact_is_a_one_line_error(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, contact: str
+) -> None:
+    """Given an empty contact id, then exit 1 with one line naming the rule, and
+    no archive written.
+    """
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(main, ["export", contact, "--db", str(db)])
+
     assert result.exit_code == 1
-    assert "no consent history" in result.output
-    assert not out.exists()
+    assert result.output == f"Error: contact: must not be empty: {contact!r}\n"
+    assert list(tmp_path.glob("export-*")) == []
 
 
 def test_the_default_file_is_named_after_the_contact(

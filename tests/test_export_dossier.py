@@ -359,6 +359,31 @@ def test_readme_lines_are_the_same_whatever_the_text_from_data(
     assert not any(unicodedata.category(char) in hidden for char in shown)
 
 
+@pytest.mark.parametrize(("contact", "held"), [("zoe", True), ("nobody", False)])
+def test_the_readme_says_when_no_consent_answer_is_held(
+    store: MemoryStore, tmp_path: Path, contact: str, held: bool
+) -> None:
+    """Given a contact with answers and one without, then both are exported and
+    only the README of the second says no answer is held.
+    """
+    path = tmp_path / "n.zip"
+
+    export_contact(
+        contact,
+        path,
+        store=store,
+        log=MemoryExportLog(),
+        actor="ops",
+        now=NOW,
+        fmt="zip",
+    )
+
+    files = read_archive(path)
+    assert (json.loads(files["consent_history.json"]) == []) is not held
+    readme = files["README.txt"].decode()
+    assert ("No tracking consent answer is held" in readme) is not held
+
+
 def test_records_json_cannot_hold_are_all_named(
     store: MemoryStore, tmp_path: Path
 ) -> None:

@@ -64,7 +64,13 @@ def export_command(
     out: Path | None,
     actor: str | None,
 ) -> None:
-    """Write everything held on CONTACT to an archive, and record the export."""
+    """Write everything held on CONTACT to an archive, and record the export.
+
+    A contact the store holds no consent answer for is exported too: its
+    profile, an empty history and a README.txt saying no answer is held.
+    """
+    if not contact.strip():
+        raise click.ClickException(f"contact: must not be empty: {contact!r}")
     kind = ArchiveFormat.parse(fmt)
     target = out or Path(f"export-{safe_file_name(contact)}")
     if out is None:
@@ -78,8 +84,8 @@ def export_command(
         )
     try:
         with SQLiteStore(db) as store, SQLiteExportLog(db) as log:
-            if store.status(contact).state is ConsentState.UNKNOWN:
-                raise click.ClickException(f"contact: no consent history: {contact!r}")
+            # A data-subject request is answered even for an id never seen.
+            asked = store.status(contact).state is not ConsentState.UNKNOWN
             record = export_contact(
                 contact,
                 target,
@@ -96,6 +102,7 @@ def export_command(
     click.echo(
         f"{target}: {record.files} files, {record.size} bytes, {kind.value}"
         + (", encrypted" if record.encrypted else "")
+        + ("" if asked else ", no consent answer held")
     )
 
 

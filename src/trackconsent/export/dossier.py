@@ -94,6 +94,11 @@ _HISTORY_LISTED: Final = (
     "whom, and the evidence kept (form, message, workflow, IP address, user "
     "agent, wording version)."
 )
+_NO_ANSWER: Final = (
+    "No tracking consent answer is held for this contact: it was never asked, "
+    "or its answers were never recorded here. consent_history.json is empty "
+    "and the profile's hasTrackingConsent is null."
+)
 _CSV_TWIN: Final = "The same records as {name}, one row per record."
 _README: Final = "This file."
 _MANIFEST: Final = "The size and SHA-256 checksum of every other file."
@@ -339,7 +344,8 @@ def _archive(
         if file.twin:
             description = _CSV_TWIN.format(name=entries[-1]["name"])
         entries.append(_add(archive, file, description))
-    readme = _readme(contact_id, now, archive.format, entries)
+    answers = next(f.records for f in files if f.name == "consent_history.json")
+    readme = _readme(contact_id, now, archive.format, entries, answers)
     entries.append(_add(archive, _File("README.txt", _README, readme, None), _README))
     manifest: dict[str, Any] = {
         "contact_id": contact_id,
@@ -375,6 +381,7 @@ def _readme(
     now: datetime,
     fmt: ArchiveFormat,
     entries: list[dict[str, Any]],
+    answers: int | None,
 ) -> io.BytesIO:
     # Text from data gets no control character into the README: a CR or an
     # ESC sequence could rewrite what a terminal shows of it.
@@ -382,6 +389,7 @@ def _readme(
         f"Data held on contact {visible_text(contact_id, ' ')}",
         f"Exported {now.isoformat()} as a {fmt.value} archive.",
         "",
+        *([_NO_ANSWER, ""] if not answers else []),
         "Files:",
         "",
     ]
