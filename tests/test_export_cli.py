@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,6 +85,81 @@ def test_the_command_asks_for_a_7z_password(db: Path, tmp_path: Path) -> None:
     assert "profile.json" in read_archive(out, password="s3cret")
     with pytest.raises(WrongPasswordError):
         read_archive(out)
+
+
+def test_a_piped_password_is_read_without_getpass_warnings(
+    db: Path, tmp_path: Path
+) -> None:
+    """Given --password and the password twice on a pipe to the installed
+    command, then the 7z is encrypted with it and nothing warns that input may
+    be echoed.
+    """
+    out = tmp_path / "piped.7z"
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trackconsent",
+            "export",
+            "zoë",
+            "--db",
+            str(db),
+            "--format",
+            "7z",
+            "--password",
+            "--out",
+            str(out),
+        ],
+        input="s3cret\ns3cret\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "GetPassWarning" not in done.stderr
+    assert "echoed" not in done.stderr
+    assert "s3cret" not in done.stdout + done.stderr
+    assert "profile.json" in read_archive(out, password="s3cret")
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("s3cret\nother\n", "password: the confirmation line differs: '<hidden>'"),
+        ("s3cret\n", "password: the confirmation line differs: '<hidden>'"),
+        ("\n\n", "password: must not be empty: ''"),
+        ("", "password: must not be empty: ''"),
+    ],
+)
+def test_a_piped_password_that_is_empty_or_unconfirmed_is_refused(
+    db: Path, tmp_path: Path, typed: str, message: str
+) -> None:
+    """Given a piped password that is empty or whose second line differs, then
+    exit 1 with one line that never shows it, and no archive.
+    """
+    out = tmp_path / "refused.7z"
+
+    result = CliRunner().invoke(
+        main,
+        [
+            "export",
+            "zoë",
+            "--db",
+            str(db),
+            "--format",
+            "7z",
+            "--password",
+            "--out",
+            str(out),
+        ],
+        input=typed,
+    )
+
+    assert result.exit_code == 1
+    assert result.output == f"Error: {message}\n"
+    assert not out.exists()
 
 
 def test_a_password_for_a_zip_is_a_usage_error(db: Path) -> None:

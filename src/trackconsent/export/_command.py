@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -77,11 +78,7 @@ def export_command(
         target = target.with_name(target.name + kind.suffix)
     if password and kind is not ArchiveFormat.SEVEN_ZIP:
         raise click.UsageError("--password: only 7z archives are encrypted")
-    secret = None
-    if password:
-        secret = click.prompt(
-            "Password", hide_input=True, confirmation_prompt=True, err=True
-        )
+    secret = _ask_password() if password else None
     try:
         with SQLiteStore(db) as store, SQLiteExportLog(db) as log:
             # A data-subject request is answered even for an id never seen.
@@ -104,6 +101,29 @@ def export_command(
         + (", encrypted" if record.encrypted else "")
         + ("" if asked else ", no consent answer held")
     )
+
+
+def _ask_password() -> str:
+    """Return the password typed twice, or given as two lines on a pipe."""
+    stdin = sys.stdin
+    if stdin.isatty():
+        typed: str = click.prompt(
+            "Password", hide_input=True, confirmation_prompt=True, err=True
+        )
+        return typed
+    # getpass cannot hide what a pipe gives and warns so, twice, through both
+    # a Python warning and its own line; a pipe shows nothing anyway, so read
+    # the same two lines a terminal would take, without prompts.
+    first = stdin.readline().removesuffix("\n").removesuffix("\r")
+    second = stdin.readline().removesuffix("\n").removesuffix("\r")
+    if not first:
+        raise click.ClickException("password: must not be empty: ''")
+    if first != second:
+        raise click.ClickException(
+            "password: the confirmation line differs: '<hidden>'"
+        )
+
+    return first
 
 
 def _login() -> str:
