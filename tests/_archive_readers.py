@@ -31,23 +31,42 @@ def read_with_library(path: Path, password: str | None = None) -> dict[str, byte
 
 def read_with_bsdtar(path: Path) -> dict[str, bytes]:
     """Extract with bsdtar (libarchive) and read the files it made."""
-    bsdtar = executable("bsdtar")
-    env = {**os.environ, "LC_ALL": "C.UTF-8"}
     with tempfile.TemporaryDirectory() as folder:
-        subprocess.run(
-            [bsdtar, "-x", "-f", str(path), "-C", folder], check=True, env=env
-        )
+        _extract_with_bsdtar(path, Path(folder))
         return _files_under(Path(folder))
 
 
-def list_with_bsdtar(path: Path) -> list[str]:
-    """List member names with ``bsdtar -t``."""
+def modified_with_bsdtar(path: Path) -> dict[str, float]:
+    """Extract with bsdtar and return each file's modification time it set."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        _extract_with_bsdtar(path, root)
+        return {
+            file.relative_to(root).as_posix(): file.stat().st_mtime
+            for file in root.rglob("*")
+            if file.is_file()
+        }
+
+
+def list_with_bsdtar(path: Path, *, verbose: bool = False) -> list[str]:
+    """List member names with ``bsdtar -t``, or whole lines with ``-tv``."""
     bsdtar = executable("bsdtar")
-    env = {**os.environ, "LC_ALL": "C.UTF-8"}
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "TZ": "UTC"}
     listed = subprocess.run(
-        [bsdtar, "-t", "-f", str(path)], check=True, env=env, capture_output=True
+        [bsdtar, "-tv" if verbose else "-t", "-f", str(path)],
+        check=True,
+        env=env,
+        capture_output=True,
     )
     return listed.stdout.decode("utf-8").splitlines()
+
+
+def _extract_with_bsdtar(path: Path, folder: Path) -> None:
+    bsdtar = executable("bsdtar")
+    env = {**os.environ, "LC_ALL": "C.UTF-8"}
+    subprocess.run(
+        [bsdtar, "-x", "-f", str(path), "-C", str(folder)], check=True, env=env
+    )
 
 
 def _files_under(root: Path) -> dict[str, bytes]:

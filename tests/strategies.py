@@ -495,10 +495,12 @@ json_values = st.recursive(
 # --- The contact data export -------------------------------------------------
 
 member_names = st.text(
-    alphabet=st.characters(exclude_categories=("Cs",)) | st.sampled_from("/\\.:\x00"),
+    alphabet=st.characters(exclude_categories=("Cs",))
+    | st.sampled_from("/\\.:\x00\u202e\u200b\u200d\U0001f468\U0001f3fb\ufe0f"),
     max_size=40,
 )
-"""Any text a name may be made from: separators, dots, controls, emoji."""
+"""Any text a name may be made from: separators, dots, controls, bidi overrides,
+zero-width characters, emoji and their joiners."""
 
 member_contents = st.binary(max_size=3000) | st.sampled_from([b"", b"\x00" * 70000])
 """Member bytes, empty and larger-than-a-buffer ones included."""
@@ -538,27 +540,29 @@ provider_records = st.lists(flat_records, max_size=6) | st.lists(
 """One provider's records: all flat (tabular), or anything JSON holds."""
 
 provider_names = st.text(
-    alphabet=st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=20
+    alphabet=st.characters(exclude_categories=("Cs", "Cc"))
+    | st.sampled_from("/\\.\u202e"),
+    min_size=1,
+    max_size=20,
 ).filter(str.strip)
-"""Names a host may give its data providers."""
+"""Names a host may give its data providers, slashes and bidi overrides too."""
 
 
 @st.composite
 def provider_data(draw: st.DrawFn) -> dict[str, list[dict[str, object]]]:
     """Draw a few providers' records by distinct, non-reserved provider name."""
-    from trackconsent.export.archives import safe_member_name
+    from trackconsent.export.archives import safe_file_name
     from trackconsent.export.dossier import RESERVED_NAMES
 
     names = draw(
         st.lists(
             provider_names,
             max_size=3,
-            unique_by=lambda name: safe_member_name(name).casefold(),
+            unique_by=lambda name: safe_file_name(name).casefold(),
         ).filter(
             lambda names: (
                 not any(
-                    safe_member_name(name).casefold() in RESERVED_NAMES
-                    for name in names
+                    safe_file_name(name).casefold() in RESERVED_NAMES for name in names
                 )
             )
         )

@@ -14,7 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests._archive_readers import list_with_bsdtar, read_with_bsdtar, read_with_library
+from tests._archive_readers import (
+    list_with_bsdtar,
+    modified_with_bsdtar,
+    read_with_bsdtar,
+    read_with_library,
+)
 from tests.strategies import member_contents, member_names
 from trackconsent import ExportError, InvalidValueError, ToolMissingError
 from trackconsent.errors import WrongPasswordError
@@ -26,6 +31,7 @@ from trackconsent.export.archives import (
     ZipWriter,
     archive_writer,
     read_archive,
+    safe_file_name,
     safe_member_name,
 )
 
@@ -65,6 +71,71 @@ def test_members_come_back_byte_for_byte_from_the_library_and_bsdtar(
     assert read_with_bsdtar(path) == members
     assert sorted(list_with_bsdtar(path)) == sorted(members)
     assert read_archive(path) == members
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.value)
+def test_every_member_carries_the_time_given_and_rw_r_r_permissions(
+    fmt: ArchiveFormat, tmp_path: Path
+) -> None:
+    """Given a writer's mtime, then bsdtar lists every member, empty ones too,
+    as a -rw-r--r-- file of that day and extracts it with that time, in every
+    format alike.
+    """
+    stamp = datetime(2001, 2, 3, 4, 6, tzinfo=UTC)
+    path = tmp_path / f"t{fmt.suffix}"
+    writer = archive_writer(fmt, mtime=stamp)
+    for name, data in {"a.json": b"{}", "empty.csv": b"", "b/c.txt": b"c"}.items():
+        writer.add(name, io.BytesIO(data))
+    writer.finish(path)
+
+    lines = list_with_bsdtar(path, verbose=True)
+    assert len(lines) == 3
+    assert all(line.split()[0] == "-rw-r--r--" for line in lines)
+    assert all(" Feb  3  2001 " in line for line in lines)
+    modified = modified_with_bsdtar(path)
+    assert modified == dict.fromkeys(["a.json", "empty.csv", "b/c.txt"], 981173160.0)
+
+
+@pytest.mark.parametrize("password", [None, "pw"])
+def test_py7zr_lists_the_7z_members_with_the_time_given_and_mode_644(
+    tmp_path: Path, password: str | None
+) -> None:
+    """Given a 7z writer's mtime, with or without a password, then py7zr's own
+    listing gives every member that time to the microsecond and mode 0644.
+    """
+    import py7zr
+
+    stamp = datetime(2024, 6, 1, 12, 30, 5, 123456, tzinfo=UTC)
+    path = tmp_path / "t.7z"
+    writer = SevenZipWriter(mtime=stamp, password=password)
+    writer.add("a.json", io.BytesIO(b"{}"))
+    writer.add("empty.csv", io.BytesIO(b""))
+    writer.finish(path)
+
+    with py7zr.SevenZipFile(path, password=password) as archive:
+        listed = archive.list()
+        modes = [member.posix_mode for member in archive.files]
+    assert [(info.filename, info.creationtime) for info in listed] == [
+        ("a.json", stamp),
+        ("empty.csv", stamp),
+    ]
+    assert modes == [0o644, 0o644]
+
+
+def test_a_7z_member_time_before_1601_is_given_as_1601(tmp_path: Path) -> None:
+    """Given an mtime before 7z time stamps start, then the members get the
+    first moment they can hold instead of failing.
+    """
+    import py7zr
+
+    path = tmp_path / "old.7z"
+    writer = SevenZipWriter(mtime=datetime(1500, 1, 1, tzinfo=UTC))
+    writer.add("a.json", io.BytesIO(b"{}"))
+    writer.finish(path)
+
+    with py7zr.SevenZipFile(path) as archive:
+        (info,) = archive.list()
+    assert info.creationtime == datetime(1601, 1, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.value)
@@ -298,7 +369,8 @@ def test_any_members_come_back_identical_under_their_safe_names(
 @given(name=member_names)
 def test_a_safe_name_is_relative_clean_and_keeps_letters(name: str) -> None:
     """Given any text, then its safe name is relative, has no '.'/'..' part, no
-    control or Windows-refused character, and keeps every letter and emoji.
+    control, line-break, invisible format or Windows-refused character (a
+    zero-width joiner only between emoji), and keeps every letter and emoji.
     """
     safe = safe_member_name(name)
 
@@ -307,10 +379,95 @@ def test_a_safe_name_is_relative_clean_and_keeps_letters(name: str) -> None:
     assert "\\" not in safe
     parts = safe.split("/")
     assert all(part not in {"", ".", ".."} for part in parts)
-    assert not any(unicodedata.category(c) == "Cc" or c in '<>:"|?*' for c in safe)
+    assert not any(_hidden(safe, n) or c in '<>:"|?*' for n, c in enumerate(safe))
     letters = [c for c in name if unicodedata.category(c).startswith(("L", "So"))]
     kept = iter(safe)
     assert all(letter in kept for letter in letters) or len(safe.encode()) >= 200
+
+
+@given(name=member_names)
+def test_a_safe_file_name_is_one_clean_part_keeping_letters(name: str) -> None:
+    """Given any text, then its safe file name is one part: no slash or
+    backslash, not '.' or '..', no hidden or Windows-refused character, and
+    every letter and emoji kept in order.
+    """
+    flat = safe_file_name(name)
+
+    assert flat not in {"", ".", ".."}
+    assert not {"/", "\\"} & set(flat)
+    assert not any(_hidden(flat, n) or c in '<>:"|?*' for n, c in enumerate(flat))
+    letters = [c for c in name if unicodedata.category(c).startswith(("L", "So"))]
+    kept = iter(flat)
+    assert all(letter in kept for letter in letters) or len(flat.encode()) >= 200
+
+
+@pytest.mark.parametrize(
+    ("name", "flat"),
+    [
+        ("../../etc/passwd", "etc_passwd"),
+        ("/abs/path", "abs_path"),
+        ("a/b/c", "a_b_c"),
+        ("C:\\Windows\\win.ini", "C__Windows_win.ini"),
+        ("a/./b/../c", "a_b_c"),
+        ("con/x", "con_x"),
+        ("x/con", "x_con"),
+        ("con", "_con"),
+        ("/../", "unnamed"),
+    ],
+)
+def test_a_safe_file_name_flattens_folders(name: str, flat: str) -> None:
+    """Given a name with folders, absolute or parent parts, then its file name
+    joins the parts kept with '_'.
+    """
+    assert safe_file_name(name) == flat
+
+
+def _hidden(name: str, index: int) -> bool:
+    """True for a character that hides or fakes what a name shows."""
+    char = name[index]
+    if char == "\u200d":
+        # A joiner is kept only where it joins two emoji into one picture.
+        after = name[index + 1 : index + 2]
+        return not (index and after and unicodedata.category(after) == "So")
+    return unicodedata.category(char) in {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("\u202eexe.txt.json", "_exe.txt.json"),
+        ("a\u200eb\u200bc\u2066d\u2028e\ufeff.json", "a_b_c_d_e_.json"),
+        ("tag\U000e0041.json", "tag_.json"),
+        (UNICODE_NAME, UNICODE_NAME),
+        ("\U0001f468\u200d\U0001f469\u200d\U0001f467.json", None),
+        ("\U0001f3f3\ufe0f\u200d\U0001f308.json", None),
+        ("\U0001f44b\U0001f3fd\u200d\U0001f4bb.json", None),
+        ("zero\u200dwidth.json", "zero_width.json"),
+        ("\u200d\U0001f468.json", "_\U0001f468.json"),
+    ],
+)
+def test_invisible_and_bidi_characters_are_replaced_joined_emoji_are_kept(
+    name: str, safe: str | None
+) -> None:
+    """Given a name with bidi overrides, marks, zero-width or tag characters,
+    then each becomes '_'; letters, skin tones and emoji joined by a zero-width
+    joiner come back unchanged (None: the name is kept as given).
+    """
+    assert safe_member_name(name) == (safe or name)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.value)
+def test_no_listing_shows_a_bidi_override(fmt: ArchiveFormat, tmp_path: Path) -> None:
+    """Given a member name with a right-to-left override, then neither the
+    format's library nor bsdtar lists a name holding it.
+    """
+    path = tmp_path / f"b{fmt.suffix}"
+
+    _write(fmt, {"\u202eexe.txt.json": b"{}", UNICODE_NAME: b"[]"}, path)
+
+    expected = {"_exe.txt.json": b"{}", UNICODE_NAME: b"[]"}
+    assert read_with_library(path) == expected
+    assert sorted(list_with_bsdtar(path)) == sorted(expected)
 
 
 def test_names_that_clash_get_distinct_members() -> None:

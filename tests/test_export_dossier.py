@@ -7,6 +7,8 @@ import io
 import json
 import tempfile
 import tracemalloc
+import unicodedata
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -16,8 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests._archive_readers import read_with_bsdtar, read_with_library
-from tests.strategies import event_lists, export_contacts, provider_data
+from tests._archive_readers import list_with_bsdtar, read_with_bsdtar, read_with_library
+from tests.strategies import (
+    contact_ids,
+    event_lists,
+    export_contacts,
+    provider_data,
+)
 from trackconsent import (
     Answer,
     ConsentEvent,
@@ -239,6 +246,144 @@ def test_a_provider_may_not_take_a_reserved_name() -> None:
         DataProvider("Manifest", _orders)
 
 
+@pytest.mark.parametrize("name", ["consent/history", "/profile", "..\\Manifest"])
+def test_a_provider_name_that_flattens_to_a_reserved_one_is_refused(name: str) -> None:
+    """Given a provider name whose flat file name is one trackconsent writes,
+    then InvalidValueError naming the field, the rule and the value.
+    """
+    with pytest.raises(InvalidValueError, match=r"name: reserved .*: '"):
+        DataProvider(name, _orders)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.value)
+def test_provider_names_become_flat_visible_file_names(
+    store: MemoryStore, tmp_path: Path, fmt: ArchiveFormat
+) -> None:
+    """Given providers named with folders, absolute and parent parts, a bidi
+    override, and letters and emoji, then each gets one file at the top of the
+    archive, no folder, no override, the letters and emoji unchanged, in the
+    library's listing and bsdtar's.
+    """
+    names = [
+        "\u202eexe.txt",
+        "../../etc/passwd",
+        "/abs/path",
+        "a/b/c",
+        "Zoë_Ærø_测试_💆🏻",
+    ]
+    providers = [DataProvider(name, lambda _: [{"n": 1}]) for name in names]
+    path = tmp_path / f"p{fmt.suffix}"
+
+    export_contact(
+        "zoe",
+        path,
+        store=store,
+        log=MemoryExportLog(),
+        actor="ops",
+        now=NOW,
+        providers=providers,
+        fmt=fmt,
+    )
+
+    stems = ["_exe.txt", "etc_passwd", "abs_path", "a_b_c", "Zoë_Ærø_测试_💆🏻"]
+    expected = {f"{stem}.{kind}" for stem in stems for kind in ("json", "csv")}
+    listed = set(list_with_bsdtar(path))
+    assert expected <= listed
+    assert expected <= set(read_with_library(path))
+    assert not any("/" in name or "\u202e" in name for name in listed)
+
+
+def test_readme_descriptions_lose_their_control_characters(
+    store: MemoryStore, tmp_path: Path
+) -> None:
+    """Given a provider description with CR, ESC, a line break and a bidi
+    override, then README.txt shows it on one line with spaces in their place.
+    """
+    orders = DataProvider("orders", _orders, "Orders\r\x1b[31m placed\nhere\u202e.")
+    path = tmp_path / "r.zip"
+
+    export_contact(
+        "zoe",
+        path,
+        store=store,
+        log=MemoryExportLog(),
+        actor="ops",
+        now=NOW,
+        providers=[orders],
+        fmt="zip",
+    )
+
+    readme = read_archive(path)["README.txt"].decode()
+    assert "- orders.json: Orders  [31m placed here .\n" in readme
+    assert not {"\r", "\x1b", "\u202e"} & set(readme)
+
+
+def test_a_description_that_is_not_text_is_refused() -> None:
+    """Given a description that is not text, then InvalidValueError naming it."""
+    with pytest.raises(InvalidValueError, match="description: must be text: 'bytes'"):
+        DataProvider("orders", _orders, b"Orders")  # type: ignore[arg-type]
+
+
+@settings(max_examples=30, deadline=None)
+@given(description=st.text(), contact_id=contact_ids)
+def test_readme_lines_are_the_same_whatever_the_text_from_data(
+    description: str, contact_id: str
+) -> None:
+    """Given any description and contact id, then README.txt has as many lines
+    as with plain ones, and no control, line-break or invisible format
+    character but its own line ends.
+    """
+
+    def readme(description: str, contact_id: str) -> str:
+        out = io.BytesIO()
+        writer = ZipWriter(mtime=NOW)
+        provider = DataProvider("orders", lambda _: [], description)
+        export_contact(
+            contact_id,
+            out,
+            store=MemoryStore(),
+            log=MemoryExportLog(),
+            actor="o",
+            now=NOW,
+            providers=[provider],
+            writer=writer,
+        )
+        with zipfile.ZipFile(out) as archive:
+            return archive.read("README.txt").decode("utf-8")
+
+    text = readme(description, contact_id)
+
+    assert len(text.splitlines()) == len(readme("plain", "c").splitlines())
+    hidden = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+    shown = text.replace("\n", "").replace("\u200d", "")
+    assert not any(unicodedata.category(char) in hidden for char in shown)
+
+
+@pytest.mark.parametrize(("contact", "held"), [("zoe", True), ("nobody", False)])
+def test_the_readme_says_when_no_consent_answer_is_held(
+    store: MemoryStore, tmp_path: Path, contact: str, held: bool
+) -> None:
+    """Given a contact with answers and one without, then both are exported and
+    only the README of the second says no answer is held.
+    """
+    path = tmp_path / "n.zip"
+
+    export_contact(
+        contact,
+        path,
+        store=store,
+        log=MemoryExportLog(),
+        actor="ops",
+        now=NOW,
+        fmt="zip",
+    )
+
+    files = read_archive(path)
+    assert (json.loads(files["consent_history.json"]) == []) is not held
+    readme = files["README.txt"].decode()
+    assert ("No tracking consent answer is held" in readme) is not held
+
+
 def test_records_json_cannot_hold_are_all_named(
     store: MemoryStore, tmp_path: Path
 ) -> None:
@@ -432,6 +577,7 @@ def test_what_is_exported_reads_back_as_the_same_records(
     manifest = json.loads(files["manifest.json"])["files"]
     json_names = [e["name"] for e in manifest if e["name"].endswith(".json")][2:]
     assert len(json_names) == len(data)
+    assert not any("/" in name for name in files)
     for name, records in zip(json_names, data.values(), strict=True):
         assert json.loads(files[name]) == records
         twin = name.removesuffix(".json") + ".csv"

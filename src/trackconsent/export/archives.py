@@ -9,7 +9,8 @@
   ASCII name reads the same in every encoding a ZIP reader may assume).
 
 Every writer cleans member names the same way (see `safe_member_name`) and
-never lets two members land on the same file. Errors of the archive libraries
+never lets two members land on the same file; `safe_file_name` makes a name
+from data into one flat file name, with no folder. Errors of the archive libraries
 and of the file system come out as `trackconsent.errors.ExportError`; a
 missing or wrong 7z password as `trackconsent.errors.WrongPasswordError`.
 """
@@ -22,19 +23,21 @@ import logging
 import lzma
 import os
 import shutil
+import stat
 import struct
 import subprocess
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from os import PathLike
 from pathlib import Path
 from typing import IO, Final, Protocol, runtime_checkable
 
 import py7zr
 import py7zr.exceptions
+import py7zr.helpers
 import rarfile
 
 from trackconsent.errors import (
@@ -45,7 +48,11 @@ from trackconsent.errors import (
     WrongPasswordError,
 )
 from trackconsent.export import _rar5
-from trackconsent.export._names import MemberNames, safe_member_name
+from trackconsent.export._names import (
+    MemberNames,
+    safe_file_name,
+    safe_member_name,
+)
 from trackconsent.model import require_aware
 
 __all__ = [
@@ -57,6 +64,7 @@ __all__ = [
     "ZipWriter",
     "archive_writer",
     "read_archive",
+    "safe_file_name",
     "safe_member_name",
 ]
 
@@ -67,6 +75,11 @@ Target = str | PathLike[str] | IO[bytes]
 
 _CHUNK: Final = 1 << 20
 _ZIP_EPOCH: Final = datetime(1980, 1, 1, tzinfo=UTC)
+# 7z time stamps count 100-nanosecond ticks from 1601 (Windows FILETIME).
+_FILETIME_EPOCH: Final = datetime(1601, 1, 1, tzinfo=UTC)
+# 7z attributes: FILE_ATTRIBUTE_ARCHIVE, then the flag saying the high 16 bits
+# hold a Unix mode, then that mode: a regular file, rw-r--r--.
+_SEVEN_ZIP_FILE_ATTRIBUTES: Final = 0x20 | 0x8000 | ((stat.S_IFREG | 0o644) << 16)
 _SEVEN_ZIP_MAGIC: Final = b"7z\xbc\xaf\x27\x1c"
 _RAR_MAGIC: Final = b"Rar!\x1a\x07"
 _ZIP_MAGIC: Final = b"PK"
@@ -229,7 +242,8 @@ class SevenZipWriter(_QueuedWriter):
     hidden without it.
 
     Args:
-        mtime: Kept for symmetry with the other writers; py7zr stamps members.
+        mtime: The modification time given to every member (aware; one before
+            1601, where 7z time stamps start, is given as 1601).
         password: Encrypt content and headers with this password.
         preset: The LZMA2 preset, 0 (fast) to 9 (small).
     """
@@ -266,6 +280,21 @@ class SevenZipWriter(_QueuedWriter):
         ) as archive:
             for member, stream in self._each():
                 archive.writef(stream, member)
+            _stamp_7z_members(archive, self._mtime)
+
+
+def _stamp_7z_members(archive: py7zr.SevenZipFile, mtime: datetime) -> None:
+    """Give every member ``mtime`` and the rw-r--r-- permissions of the others.
+
+    py7zr stamps a member written from a stream with the wall clock and 0600
+    and has no argument to choose otherwise. It writes the header, where these
+    live, only when the archive closes, so they can still be set here.
+    """
+    ticks = max(mtime - _FILETIME_EPOCH, timedelta(0)) // timedelta(microseconds=1)
+    stamp = py7zr.helpers.ArchiveTimestamp(ticks * 10)
+    for info in archive.header.files_info.files:
+        info["lastwritetime"] = stamp
+        info["attributes"] = _SEVEN_ZIP_FILE_ATTRIBUTES
 
 
 class RarWriter(_QueuedWriter):

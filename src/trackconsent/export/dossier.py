@@ -40,6 +40,7 @@ from trackconsent.errors import (
     InvalidValueError,
     InvalidValuesError,
 )
+from trackconsent.export._names import visible_text
 from trackconsent.export._records import (
     SpooledSource,
     digest_and_size,
@@ -51,7 +52,7 @@ from trackconsent.export.archives import (
     ArchiveWriter,
     Target,
     archive_writer,
-    safe_member_name,
+    safe_file_name,
 )
 from trackconsent.export.audit import ExportLog, ExportRecord
 from trackconsent.ledger import ChainLink
@@ -93,6 +94,11 @@ _HISTORY_LISTED: Final = (
     "whom, and the evidence kept (form, message, workflow, IP address, user "
     "agent, wording version)."
 )
+_NO_ANSWER: Final = (
+    "No tracking consent answer is held for this contact: it was never asked, "
+    "or its answers were never recorded here. consent_history.json is empty "
+    "and the profile's hasTrackingConsent is null."
+)
 _CSV_TWIN: Final = "The same records as {name}, one row per record."
 _README: Final = "This file."
 _MANIFEST: Final = "The size and SHA-256 checksum of every other file."
@@ -103,10 +109,15 @@ def _name_rule(
 ) -> None:
     if not isinstance(value, str) or not value.strip():
         raise InvalidValueError(attribute.name, "must be non-empty text", value)
-    if safe_member_name(value).casefold() in RESERVED_NAMES:
+    if safe_file_name(value).casefold() in RESERVED_NAMES:
         raise InvalidValueError(
             attribute.name, "reserved for trackconsent's own files", value
         )
+
+
+def _text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str):
+        raise InvalidValueError(attribute.name, "must be text", type(value).__name__)
 
 
 def _callable(
@@ -122,18 +133,21 @@ class DataProvider:
 
     Attributes:
         name: Names the source's files (``<name>.json``, ``<name>.csv``); any
-            text, cleaned into a safe file name. ``profile``,
+            text, cleaned into one flat, safe file name by `safe_file_name`
+            (``a/b`` gives ``a_b.json``: never a folder). ``profile``,
             ``consent_history``, ``README`` and ``manifest`` are taken.
         fetch: Called once with the contact id; yields mappings of that
             contact's records, text keys, values JSON can hold (dates, times,
             decimals, UUIDs and enums are turned into text). It may be a
             generator: records are read one at a time.
-        description: What the records are, for the archive's README.txt.
+        description: What the records are, for the archive's README.txt, where
+            it is one line: control characters and line breaks become spaces,
+            invisible format characters (bidi overrides ...) too.
     """
 
     name: str = attrs.field(validator=_name_rule)
     fetch: ProviderFetch = attrs.field(validator=_callable)
-    description: str = ""
+    description: str = attrs.field(default="", validator=_text)
 
 
 @runtime_checkable
@@ -239,7 +253,7 @@ def _check_arguments(actor: str, now: datetime, providers: Sequence[object]) -> 
         if not isinstance(provider, DataProvider):
             errors.append(FieldError(f"providers[{n}]", "not a DataProvider", provider))
             continue
-        key = safe_member_name(provider.name).casefold()
+        key = safe_file_name(provider.name).casefold()
         if key in seen:
             errors.append(
                 FieldError(f"providers[{n}].name", "used twice", provider.name)
@@ -271,7 +285,7 @@ def _collect(
     for provider in providers:
         records = spool_records(provider.fetch(person.id), provider.name)
         text = provider.description or f"Records held under {provider.name!r}."
-        files += _files(provider.name, text, records, stack)
+        files += _files(safe_file_name(provider.name), text, records, stack)
 
     return files
 
@@ -330,7 +344,8 @@ def _archive(
         if file.twin:
             description = _CSV_TWIN.format(name=entries[-1]["name"])
         entries.append(_add(archive, file, description))
-    readme = _readme(contact_id, now, archive.format, entries)
+    answers = next(f.records for f in files if f.name == "consent_history.json")
+    readme = _readme(contact_id, now, archive.format, entries, answers)
     entries.append(_add(archive, _File("README.txt", _README, readme, None), _README))
     manifest: dict[str, Any] = {
         "contact_id": contact_id,
@@ -366,18 +381,22 @@ def _readme(
     now: datetime,
     fmt: ArchiveFormat,
     entries: list[dict[str, Any]],
+    answers: int | None,
 ) -> io.BytesIO:
+    # Text from data gets no control character into the README: a CR or an
+    # ESC sequence could rewrite what a terminal shows of it.
     lines = [
-        f"Data held on contact {contact_id}",
+        f"Data held on contact {visible_text(contact_id, ' ')}",
         f"Exported {now.isoformat()} as a {fmt.value} archive.",
         "",
+        *([_NO_ANSWER, ""] if not answers else []),
         "Files:",
         "",
     ]
     described = [*entries, {"name": "README.txt", "description": _README}]
     described.append({"name": "manifest.json", "description": _MANIFEST})
     for entry in described:
-        lines.append(f"- {entry['name']}: {entry['description']}")
+        lines.append(f"- {entry['name']}: {visible_text(entry['description'], ' ')}")
     lines += [
         "",
         "JSON files are UTF-8; lists of records hold one record per line.",
