@@ -184,7 +184,6 @@ safe_links = (
     | st.builds("HTTP://{}/{}".format, _host_names, _path_text)
     | st.builds("/{}".format, _path_text)
     | st.builds("{}.html".format, _host_labels)
-    | st.builds("//{}/{}".format, _host_names, _path_text)
 )
 """Links a banner may carry: http, https (any case), relative."""
 
@@ -624,3 +623,21 @@ __all__ += [
     "bad_import_rows",
     "import_rows",
 ]
+
+
+@st.composite
+def off_site_relative_links(draw: st.DrawFn) -> str:
+    """Draw a link without a scheme that a browser reads as another host's.
+
+    Two leading slashes, either of which may be a backslash or a character
+    reference, with tabs or newlines between them and controls or spaces in
+    front: every one is ``//host/path`` to a browser.
+    """
+    slashes = [draw(st.sampled_from(["/", "\\", "&#47;", "&#x2f;"])) for _ in "//"]
+    gap = draw(st.sampled_from(["", "\t", "\n"]))
+    lead = draw(st.sampled_from(["", " ", "\x01", "&#32;"]))
+    host, path = draw(_host_names), draw(_path_text)
+    return f"{lead}{slashes[0]}{gap}{slashes[1]}{host}/{path}"
+
+
+__all__ += ["off_site_relative_links"]

@@ -9,7 +9,13 @@ from html.parser import HTMLParser
 import pytest
 from hypothesis import given
 
-from tests.strategies import banner_configs, css_colours, dangerous_links, safe_links
+from tests.strategies import (
+    banner_configs,
+    css_colours,
+    dangerous_links,
+    off_site_relative_links,
+    safe_links,
+)
 from trackconsent import Answer, InvalidValueError, InvalidValuesError, Source
 from trackconsent.capture._links import check_link, normalise_link
 from trackconsent.capture.banner import (
@@ -155,6 +161,26 @@ def test_every_disguise_of_a_script_link_is_refused(link: str) -> None:
     """
     with pytest.raises(InvalidValueError):
         check_link("privacy_policy_url", link)
+
+
+@given(off_site_relative_links())
+def test_every_spelling_of_a_link_to_another_host_without_a_scheme_is_refused(
+    link: str,
+) -> None:
+    """Given ``//host/path`` in any spelling a browser reads the same way
+    (backslashes, references, tabs, leading spaces), then it is refused as a
+    link to another host, not taken as relative.
+    """
+    with pytest.raises(InvalidValueError, match=r"^privacy_policy_url: "):
+        check_link("privacy_policy_url", link)
+
+
+def test_a_protocol_relative_banner_link_is_refused_naming_the_field() -> None:
+    """Given ``//evil.example/`` as the privacy policy, then the banner is
+    refused with the rule that says why.
+    """
+    with pytest.raises(InvalidValueError, match="link to another host"):
+        BannerConfig(privacy_policy_url="//evil.example/", wording_version="v1")
 
 
 @given(safe_links)

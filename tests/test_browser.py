@@ -417,7 +417,7 @@ def test_the_refused_spellings_are_script_links_to_a_browser(
 
 @pytest.mark.parametrize(
     "link",
-    ["https://shop.test/privacy", "HTTP://shop.test/p", "/privacy", "//shop.test/p"],
+    ["https://shop.test/privacy", "HTTP://shop.test/p", "/privacy", "privacy.html"],
 )
 def test_the_accepted_links_stay_http_or_https_in_a_browser(
     browser: Browser, serve: Callable[..., Shop], link: str
@@ -436,4 +436,30 @@ def test_the_accepted_links_stay_http_or_https_in_a_browser(
         "http:",
         "https:",
     }
+    page.close()
+
+
+@pytest.mark.parametrize(
+    "spelling", ["//evil.test/p", "/\\evil.test/p", "\\\\evil.test/p", " //evil.test/p"]
+)
+def test_the_refused_links_without_a_scheme_lead_to_another_host(
+    browser: Browser, serve: Callable[..., Shop], spelling: str
+) -> None:
+    """Given each two-slash spelling the configuration refuses, when a browser
+    resolves it on a shop's page, then it leads to another host, so it is no
+    relative link; and the configuration does refuse it.
+    """
+    shop = serve(banner=BANNER)
+    page = browser.new_page()
+    page.goto(shop.url(1))
+
+    seen = page.evaluate(
+        "raw => { const link = document.createElement('a');"
+        " link.setAttribute('href', raw); return link.hostname; }",
+        spelling,
+    )
+
+    assert seen == "evil.test"
+    with pytest.raises(ValueError, match="privacy_policy_url"):
+        attrs.evolve(BANNER, privacy_policy_url=spelling)
     page.close()

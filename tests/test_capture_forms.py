@@ -394,6 +394,36 @@ def test_unsafe_urls_are_refused(href: str) -> None:
         render_opt_out_form(form, href)
 
 
+@pytest.mark.parametrize(
+    "href", ["//evil.example/o", "\\\\evil.example/o", "/\\evil.example/o"]
+)
+def test_links_to_another_host_without_a_scheme_are_refused(href: str) -> None:
+    """Given a protocol-relative URL, or a backslash spelling a browser reads
+    the same way, as a form's target or the offer's page, then rendering
+    refuses it naming the field.
+    """
+    opt_out = Form("o", FormKind.TRACKING_OPT_OUT)
+    unsubscribe = Form("u", FormKind.UNSUBSCRIBE, opt_out_offer=OptOutOffer())
+
+    with pytest.raises(InvalidValueError, match=r"^action_url: "):
+        render_opt_out_form(opt_out, href)
+    with pytest.raises(InvalidValueError, match=r"^refuse_url: "):
+        render_opt_out_offer(unsubscribe, href)
+
+
+def test_the_offer_link_goes_into_the_query_and_is_not_doubled() -> None:
+    """Given a refuse page with a fragment, then the offer's field goes into
+    the query before it; given one already carrying the field, it is refused.
+    """
+    form = Form("u", FormKind.UNSUBSCRIBE, opt_out_offer=OptOutOffer())
+
+    html = str(render_opt_out_offer(form, "/refuse#end"))
+
+    assert 'href="/refuse?refuse_tracking=yes#end"' in html
+    with pytest.raises(InvalidValueError, match=r"^refuse_url: already carries"):
+        render_opt_out_offer(form, "/refuse?refuse_tracking=no")
+
+
 def test_a_long_user_agent_is_cut_not_refused() -> None:
     """Given a 5000-character user agent, then the submission keeps 1024 of them."""
     submission = Submission("f", Identification.VERIFIED, user_agent="A" * 5000)

@@ -271,6 +271,108 @@ def test_the_library_refuses_a_script_url() -> None:
         )
 
 
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "//evil.example/o",
+        "\\\\evil.example/o",
+        "/\\evil.example/o",
+        " //evil.example/o",
+        "/&#x2F;evil.example/o",
+        "/\t/evil.example/o",
+    ],
+)
+def test_the_library_refuses_a_base_url_naming_another_host_without_a_scheme(
+    base_url: str,
+) -> None:
+    """Given a protocol-relative base URL, or one a browser reads as such, then
+    the link is refused naming base_url.
+    """
+    with pytest.raises(InvalidValueError, match=r"^base_url: "):
+        opt_out_link(ON, FORMS, KEYS, base_url=base_url, contact_id="c", message_id="m")
+
+
+@pytest.mark.parametrize(
+    "base_url", ["/o?token=evil", "/o?a=1&token=", "/o?tok%65n=evil", "/o?token"]
+)
+def test_the_library_refuses_a_base_url_that_already_carries_a_token(
+    base_url: str,
+) -> None:
+    """Given a base URL with a token parameter of its own, then the link is
+    refused naming base_url, rather than carrying two tokens.
+    """
+    with pytest.raises(InvalidValueError, match=r"^base_url: already carries"):
+        opt_out_link(ON, FORMS, KEYS, base_url=base_url, contact_id="c", message_id="m")
+
+
+def test_the_token_goes_into_the_query_before_a_fragment() -> None:
+    """Given a base URL with a fragment, then the token is in the query, where
+    the server receives it, and the fragment stays last.
+    """
+    link = opt_out_link(
+        ON, FORMS, KEYS, base_url="/o#top", contact_id="c1", message_id="m1"
+    )
+    parts = urlsplit(link)
+
+    assert parts.fragment == "top"
+    token = parse_qs(parts.query)["token"][0]
+    assert verify_link(KEYS, token, project_id="p", now=NOW).contact_id == "c1"
+
+
+_NOT_TEXT = st.none() | st.integers() | st.binary(max_size=4) | st.floats()
+
+
+@given(project_id=_NOT_TEXT)
+def test_a_project_id_that_is_not_text_is_refused_naming_it(
+    project_id: object,
+) -> None:
+    """Given a project id that is not a string, then verify_link raises
+    InvalidValueError naming project_id, never an AttributeError.
+    """
+    token = sign_link(KEYS, LinkTarget("p", "c1", "m1"))
+
+    with pytest.raises(InvalidValueError, match=r"^project_id: not a str"):
+        verify_link(KEYS, token, project_id=project_id, now=NOW)  # type: ignore[arg-type]
+
+
+@given(wrong=_NOT_TEXT | st.text(max_size=5))
+def test_wrong_argument_types_are_refused_naming_the_argument(wrong: object) -> None:
+    """Given a value of the wrong type for keys, target, now, settings or forms,
+    then each call raises InvalidValueError naming that argument.
+    """
+    token = sign_link(KEYS, LinkTarget("p", "c1", "m1"))
+    calls = {
+        "keys": lambda: verify_link(wrong, token, project_id="p", now=NOW),  # type: ignore[arg-type]
+        "now": lambda: verify_link(KEYS, token, project_id="p", now=wrong),  # type: ignore[arg-type]
+        "target": lambda: sign_link(KEYS, wrong),  # type: ignore[arg-type]
+        "settings": lambda: opt_out_link(
+            wrong,  # type: ignore[arg-type]
+            FORMS,
+            KEYS,
+            base_url="/o",
+            contact_id="c",
+            message_id="m",
+        ),
+        "forms": lambda: opt_out_link(
+            ON,
+            wrong,  # type: ignore[arg-type]
+            KEYS,
+            base_url="/o",
+            contact_id="c",
+            message_id="m",
+        ),
+    }
+    for name, call in calls.items():
+        with pytest.raises(InvalidValueError, match=f"^{name}"):
+            call()
+
+
+def test_a_form_list_holding_something_else_is_refused_by_position() -> None:
+    """Given forms holding a string, then the library names its position."""
+    with pytest.raises(InvalidValueError, match=r"^forms\[1\]: not a Form"):
+        is_opt_out_link_offered(ON, [FORMS[0], "optout"])  # type: ignore[list-item]
+
+
 @pytest.mark.skip(
     reason="Limitation: a tracking opt-out link cannot be revoked on its own; "
     "only dropping the secret that sealed it revokes it, with every other link"

@@ -275,6 +275,177 @@ def test_only_wire_classes_are_structured() -> None:
         unstructure({"a": 1})
 
 
+def _json_with_a_repeat(data: object, target: tuple[object, ...], key: str) -> str:
+    """JSON text of ``data`` whose object at ``target`` states ``key`` twice."""
+    if isinstance(data, dict):
+        pairs = [
+            f"{json.dumps(k)}:{_json_with_a_repeat(v, target[1:], key)}"
+            if target and target[0] == k
+            else f"{json.dumps(k)}:{json.dumps(v)}"
+            for k, v in data.items()
+        ]
+        if not target:
+            pairs.insert(0, f'{json.dumps(key)}:"first"')
+            if key not in data:
+                pairs.append(f'{json.dumps(key)}:"second"')
+        return "{" + ",".join(pairs) + "}"
+    if isinstance(data, list) and target:
+        items = [
+            _json_with_a_repeat(v, target[1:], key) if i == target[0] else json.dumps(v)
+            for i, v in enumerate(data)
+        ]
+        return "[" + ",".join(items) + "]"
+    return json.dumps(data)
+
+
+def _json_path(trail: tuple[object, ...]) -> str:
+    return "$" + "".join(
+        f"[{step}]" if isinstance(step, int) else f".{step}" for step in trail
+    )
+
+
+@given(payload=wire_payloads, data=st.data())
+def test_an_object_repeating_a_key_is_refused_with_its_path(
+    payload: object, data: st.DataObject
+) -> None:
+    """Given a valid payload's JSON in which one object states a key twice,
+    then loads refuses it naming that key's JSON path, never keeping the last.
+    """
+    unstructured = unstructure(payload)
+    objects = [
+        trail for trail in _locations(unstructured) if _is_object(unstructured, trail)
+    ]
+    trail = data.draw(st.sampled_from(objects))
+    key = data.draw(st.sampled_from(sorted(_at(unstructured, trail)) or ["extra"]))
+    text = _json_with_a_repeat(unstructured, trail, key)
+
+    with pytest.raises(InvalidValuesError) as caught:
+        loads(text, type(payload))
+
+    (error,) = caught.value.errors
+    assert (error.path, error.rule) == (_json_path((*trail, key)), "key repeated")
+    assert error.value[0] == "first"
+
+
+def _at(data: Any, trail: tuple[object, ...]) -> Any:
+    for step in trail:
+        data = data[step]
+    return data
+
+
+def _is_object(data: object, trail: tuple[object, ...]) -> bool:
+    found = _at(data, trail)
+    return isinstance(found, dict)
+
+
+def test_a_repeated_answer_is_refused_rather_than_read_as_the_last() -> None:
+    """Given an event stating "refused" then "granted", then it is refused."""
+    text = json.dumps(_event()).replace(
+        '"answer": "refused"', '"answer": "refused", "answer": "granted"'
+    )
+
+    with pytest.raises(InvalidValuesError, match=r"\$\.answer: key repeated"):
+        loads(text, ConsentEvent)
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)
+    ).map(lambda moment: moment.replace(microsecond=0, tzinfo=UTC)),
+    separator=st.sampled_from(["T", "t", " "]),
+    zulu=st.sampled_from(["Z", "z", "+00:00"]),
+)
+def test_every_rfc3339_spelling_of_a_moment_is_read_by_both(
+    moment: datetime, separator: str, zulu: str
+) -> None:
+    """Given a moment spelled with T, t or a space and with Z, z or +00:00,
+    then the converter reads the same instant and the schema accepts it.
+    """
+    text = moment.isoformat(sep=separator).replace("+00:00", zulu)
+    payload = {"contactId": "c", "hasTrackingConsent": True, "dtTrackingConsent": text}
+
+    read = structure(payload, ContactConsent).dt_tracking_consent
+
+    assert read == moment
+    assert VALIDATORS[ContactConsent].is_valid(payload)
+
+
+@given(
+    year=st.integers(1, 9999),
+    month=st.integers(1, 12),
+    day=st.integers(1, 31),
+    separator=st.sampled_from(["T", " "]),
+)
+def test_the_schema_and_the_converter_agree_on_every_calendar_date(
+    year: int, month: int, day: int, separator: str
+) -> None:
+    """Given any year, month and day up to 31, with either separator, then the
+    schema accepts the date exactly when the converter does, leap years
+    included.
+    """
+    text = f"{year:04d}-{month:02d}-{day:02d}{separator}12:00:00Z"
+    payload = {"contactId": "c", "hasTrackingConsent": True, "dtTrackingConsent": text}
+
+    try:
+        structure(payload, ContactConsent)
+    except InvalidValuesError:
+        is_read = False
+    else:
+        is_read = True
+
+    assert VALIDATORS[ContactConsent].is_valid(payload) is is_read
+
+
+@given(text=st.binary(min_size=1, max_size=60).filter(lambda raw: not _is_utf8(raw)))
+def test_bytes_that_are_not_utf8_are_refused_as_such(text: bytes) -> None:
+    """Given bytes that are not UTF-8, then loads says so, with the offset,
+    whatever encoding the bytes might suggest.
+    """
+    with pytest.raises(InvalidValuesError) as caught:
+        loads(text, ContactConsent)
+
+    (error,) = caught.value.errors
+    assert error.rule.startswith("not UTF-8 at byte ")
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def test_bytes_that_look_like_utf16_are_refused_as_not_utf8() -> None:
+    """Given bytes a JSON parser would guess to be UTF-16, then the message
+    says they are not UTF-8, not which codec failed.
+    """
+    with pytest.raises(InvalidValuesError, match="not UTF-8 at byte 2"):
+        loads(b"{\x00\xff\xfe", ContactConsent)
+
+
+@given(digits=st.integers(101, 20_000), sign=st.sampled_from(["", "-"]))
+def test_a_huge_number_is_refused_in_plain_words(digits: int, sign: str) -> None:
+    """Given a number of more digits than any JSON reader takes, then loads
+    refuses it as too large, without advice about interpreter settings.
+    """
+    text = '{"contactId":' + sign + "9" * digits + "}"
+
+    with pytest.raises(InvalidValuesError) as caught:
+        loads(text, ContactConsent)
+
+    assert str(caught.value.errors[0]) == f"$: number too large: '{digits} digits'"
+
+
+def test_an_event_id_is_taken_as_sent() -> None:
+    """Given an event whose id was not derived from its content, then it is
+    read with that id: hosts may give events ids of their own.
+    """
+    event = structure(_event(eventId="host-42"), ConsentEvent)
+
+    assert event.event_id == "host-42"
+
+
 # Round trips.
 
 

@@ -459,8 +459,8 @@ def test_no_output_of_the_view_names_an_untracked_recipient(
                 assert contact not in text, name
     # Parsed back, each format names exactly the tracked recipients.
     parsed = list(csv.reader(io.StringIO(outputs["csv"], newline="")))
-    assert {line[0] for line in parsed[1:-1]} == tracked
-    assert parsed[-1] == [UNTRACKED_LABEL, str(len(hidden))]
+    assert {line[2] for line in parsed[1:-1]} == tracked
+    assert parsed[-1][:3] == [UNTRACKED_LABEL, str(len(hidden)), ""]
     document = json.loads(outputs["json"])
     assert {row["contactId"] for row in document["rows"]} == tracked
     assert {row.contact_id for row in view} == tracked

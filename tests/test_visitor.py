@@ -281,6 +281,97 @@ def test_a_body_with_too_many_fields_is_refused() -> None:
         read_posted_answer("&".join(f"f{n}=1" for n in range(100)))
 
 
+_NOT_A_FORM = st.none() | st.integers() | st.floats() | st.lists(st.text(), max_size=2)
+
+
+@given(body=_NOT_A_FORM)
+def test_a_body_that_is_not_a_form_is_refused_naming_the_body(body: object) -> None:
+    """Given None, a number or a list as the posted body, then the error is an
+    InvalidValueError naming the body, never an AttributeError.
+    """
+    with pytest.raises(InvalidValueError, match=r"^body: not a form body"):
+        read_posted_answer(body)  # type: ignore[arg-type]
+
+
+@given(
+    first=st.sampled_from(["granted", "refused"]),
+    via=st.sampled_from(["banner", "script"]),
+    repeats=st.integers(1, 3),
+    as_text=st.booleans(),
+)
+def test_a_field_posted_twice_with_different_values_is_refused(
+    first: str, via: str, repeats: int, as_text: bool
+) -> None:
+    """Given a body posting the answer (or via) twice with different values, in
+    either order, then it is refused naming the field, never read as the last;
+    the same value repeated is read as it is.
+    """
+    other = "refused" if first == "granted" else "granted"
+    same = "&".join([f"answer={first}"] * repeats) + f"&via={via}&wording=v"
+    mixed = f"answer={first}&answer={other}&via={via}&via={via}&wording=v"
+    body = mixed if as_text else mixed.encode()
+
+    with pytest.raises(InvalidValuesError) as caught:
+        read_posted_answer(body)
+
+    assert [error.path for error in caught.value.errors] == ["answer"]
+    assert caught.value.errors[0].rule == "posted twice with different values"
+    assert read_posted_answer(same).answer.value == first
+
+
+class _MultiValueForm(dict[str, str]):
+    """A parsed form that keeps repeats behind getlist, as Werkzeug's does."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        super().__init__(pairs)
+        self.pairs = pairs
+
+    def getlist(self, name: str) -> list[str]:
+        """Every value posted for ``name``, in order."""
+        return [value for key, value in self.pairs if key == name]
+
+
+def test_a_parsed_multi_value_form_is_checked_for_conflicting_repeats() -> None:
+    """Given a host's parsed form holding two different vias, then it is
+    refused naming via, though its plain lookup shows only one.
+    """
+    form = _MultiValueForm([("answer", "refused"), ("via", "banner"), ("via", "x")])
+
+    with pytest.raises(InvalidValuesError) as caught:
+        read_posted_answer(form)
+
+    assert [error.path for error in caught.value.errors] == ["via"]
+
+
+def test_a_parsed_form_value_that_is_not_text_is_refused_naming_it() -> None:
+    """Given a parsed form whose answer is a number, then it is named."""
+    with pytest.raises(InvalidValuesError, match="answer: not a string: 5"):
+        read_posted_answer({"answer": 5, "via": "script"})  # type: ignore[dict-item]
+
+
+@given(headers=_NOT_A_FORM)
+def test_headers_that_are_not_a_mapping_are_refused_naming_them(
+    headers: object,
+) -> None:
+    """Given None, a number or a list as the request headers, then
+    read_page_view raises InvalidValueError naming the headers.
+    """
+    with pytest.raises(InvalidValueError, match=r"^headers: not a mapping"):
+        read_page_view(headers, position=1)  # type: ignore[arg-type]
+
+
+def test_wrong_header_values_and_schemes_are_refused_naming_them() -> None:
+    """Given a Cookie header that is not text, or a scheme that is not a
+    CookieScheme, then each is refused naming it.
+    """
+    with pytest.raises(InvalidValueError, match=r"^headers\['cookie'\]: not a string"):
+        read_page_view({"cookie": None}, position=1)  # type: ignore[dict-item]
+    with pytest.raises(InvalidValueError, match=r"^scheme: not a CookieScheme"):
+        read_page_view({}, position=1, scheme="x")  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError, match=r"^cookie_header: not a string"):
+        read_visitor_answer(b"a=b", SCHEME)  # type: ignore[arg-type]
+
+
 @given(contact_ids, st.sampled_from(Answer))
 def test_a_script_answer_becomes_an_event_of_the_script_source(
     contact_id: str, answer: Answer

@@ -49,12 +49,12 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
-from urllib.parse import urlencode
 
 import attrs
 from markupsafe import Markup
 
-from trackconsent.capture._checks import enum_member, optional_text, text, url
+from trackconsent.capture._checks import enum_member, optional_text, text
+from trackconsent.capture._links import check_link, with_parameter
 from trackconsent.errors import InvalidValueError
 from trackconsent.model import (
     Answer,
@@ -587,7 +587,7 @@ def render_opt_out_form(
         '<form class="tc-opt-out" method="post" action="{}"><h2>{}</h2><p>{}</p>'
         '{}<button type="submit">{}</button></form>'
     ).format(
-        url("action_url", action_url),
+        check_link("action_url", action_url),
         wording.heading,
         wording.explanation,
         carried,
@@ -608,14 +608,14 @@ def render_opt_out_offer(form: Form, refuse_url: str) -> Markup:
         The explanation and the link, texts escaped; empty when the option is off.
 
     Raises:
-        InvalidValueError: an unsafe URL.
+        InvalidValueError: an unsafe URL, or one already carrying the offer's
+            field.
     """
     offer = form.opt_out_offer
     if offer is None:
         return Markup("")
-    base = url("refuse_url", refuse_url)
-    separator = "&" if "?" in base else "?"
-    href = base + separator + urlencode({offer.field_name: _OFFER_YES})
+    base = check_link("refuse_url", refuse_url)
+    href = with_parameter("refuse_url", base, offer.field_name, _OFFER_YES)
 
     return Markup(
         '<div class="tc-opt-out-offer"><p>{}</p><a href="{}">{}</a></div>'

@@ -19,6 +19,8 @@ alone would not do: a signed token carries its payload in readable base64.
 - One failure: a tampered, truncated, empty, doubled or expired token, or one
   for another project, raises the same `InvalidTokenError` with the same
   message, which never repeats the token (a link is a bearer credential).
+  Arguments of the wrong type (keys, project id, moment) raise
+  `InvalidValueError` naming the argument, before any token is opened.
 
 The message link library offers the link only when the project has the
 feature on and a tracking opt-out form exists (`opt_out_link`).
@@ -34,14 +36,14 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Final
-from urllib.parse import urlencode
 
 import attrs
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from trackconsent.capture._checks import optional_aware, text, url
+from trackconsent.capture._checks import optional_aware, text
+from trackconsent.capture._links import check_link, with_parameter
 from trackconsent.capture.forms import Form, FormKind
 from trackconsent.errors import InvalidTokenError, InvalidValueError, NotFoundError
 from trackconsent.model import require_aware
@@ -143,8 +145,30 @@ def _payload(target: LinkTarget) -> bytes:
     return raw + b" " * (-len(raw) % _BLOCK)
 
 
+def _require(field: str, value: object, kind: type) -> None:
+    if not isinstance(value, kind):
+        raise InvalidValueError(field, f"not a {kind.__name__}", value)
+
+
+def _require_forms(forms: object) -> tuple[Form, ...]:
+    if isinstance(forms, str | bytes) or not isinstance(forms, Iterable):
+        raise InvalidValueError("forms", "not a collection of Form", forms)
+    found = tuple(forms)
+    for position, form in enumerate(found):
+        _require(f"forms[{position}]", form, Form)
+
+    return found
+
+
 def sign_link(keys: LinkKeys, target: LinkTarget) -> str:
-    """Return a URL-safe token for ``target``, sealed with the newest key."""
+    """Return a URL-safe token for ``target``, sealed with the newest key.
+
+    Raises:
+        InvalidValueError: ``keys`` is not `LinkKeys` or ``target`` not a
+            `LinkTarget`.
+    """
+    _require("keys", keys, LinkKeys)
+    _require("target", target, LinkTarget)
     sealed = keys._fernet.encrypt_at_time(_payload(target), current_time=0)
 
     return sealed.decode("ascii").rstrip("=")
@@ -194,7 +218,11 @@ def verify_link(
     Raises:
         InvalidTokenError: the token is not genuine, was made for another
             project, or has expired. Every cause raises the same error.
+        InvalidValueError: ``keys``, ``project_id`` or ``now`` is of the wrong
+            type (a host's mistake, not a visitor's).
     """
+    _require("keys", keys, LinkKeys)
+    _require("project_id", project_id, str)
     require_aware("now", now)
     target = _target(_open(keys, token))
     is_same_project = hmac.compare_digest(
@@ -212,7 +240,12 @@ def is_opt_out_link_offered(settings: ProjectSettings, forms: Iterable[Form]) ->
     """Whether the message link library offers the tracking opt-out link.
 
     It does once the project has the feature on and a tracking opt-out form.
+
+    Raises:
+        InvalidValueError: ``settings`` or ``forms`` is of the wrong type.
     """
+    _require("settings", settings, ProjectSettings)
+    forms = _require_forms(forms)
     has_form = any(form.kind is FormKind.TRACKING_OPT_OUT for form in forms)
     return settings.feature_enabled and has_form
 
@@ -233,27 +266,34 @@ def opt_out_link(
         settings: The project's settings; the feature must be on.
         forms: The project's forms; one must be a tracking opt-out form.
         keys: The project's link keys; the newest seals the link.
-        base_url: The page of the opt-out form (http, https or relative).
+        base_url: The page of the opt-out form (http, https or relative,
+            not starting with ``//``), without a ``token`` parameter.
         contact_id: The contact the message goes to.
         message_id: The message that carries the link.
         expires_at: The end of the message's life, or None for never.
 
     Returns:
-        ``base_url`` with the token added as the ``token`` query parameter.
+        ``base_url`` with the token added as the ``token`` query parameter,
+        before any fragment.
 
     Raises:
         FeatureDisabledError: the project does not have the feature on.
         NotFoundError: the project has no tracking opt-out form.
-        InvalidValueError: an unsafe URL or an invalid id or expiry.
+        InvalidValueError: an argument of the wrong type, an unsafe URL or one
+            that already carries a ``token`` parameter, or an invalid id or
+            expiry.
     """
+    _require("settings", settings, ProjectSettings)
+    forms = _require_forms(forms)
+    _require("keys", keys, LinkKeys)
     settings.require_feature("tracking opt-out link")
     if not any(form.kind is FormKind.TRACKING_OPT_OUT for form in forms):
         raise NotFoundError(
             "forms: a tracking opt-out link needs a tracking opt-out form: "
             f"{settings.project_id!r} has none"
         )
-    base = url("base_url", base_url)
+    base = check_link("base_url", base_url)
     target = LinkTarget(settings.project_id, contact_id, message_id, expires_at)
-    separator = "&" if "?" in base else "?"
+    token = sign_link(keys, target)
 
-    return base + separator + urlencode({TOKEN_PARAMETER: sign_link(keys, target)})
+    return with_parameter("base_url", base, TOKEN_PARAMETER, token)

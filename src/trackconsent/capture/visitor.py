@@ -206,9 +206,16 @@ def expired_tracking_cookie(scheme: CookieScheme) -> str:
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     wanted = name.lower()
     for key, value in headers.items():
-        if key.lower() == wanted:
+        if isinstance(key, str) and key.lower() == wanted:
+            if not isinstance(value, str):
+                raise InvalidValueError(f"headers[{key!r}]", "not a string", value)
             return value
     return None
+
+
+def _require_scheme(scheme: object) -> None:
+    if not isinstance(scheme, CookieScheme):
+        raise InvalidValueError("scheme", "not a CookieScheme", scheme)
 
 
 def read_visitor_answer(
@@ -223,7 +230,14 @@ def read_visitor_answer(
     Args:
         cookie_header: The request's ``Cookie`` header, if any.
         scheme: The site's cookie scheme.
+
+    Raises:
+        InvalidValueError: the header is neither a string nor None, or the
+            scheme is not a `CookieScheme`.
     """
+    if cookie_header is not None and not isinstance(cookie_header, str):
+        raise InvalidValueError("cookie_header", "not a string", cookie_header)
+    _require_scheme(scheme)
     found = ConsentState.UNKNOWN
     for pair in (cookie_header or "").split(";"):
         name, sep, value = pair.strip().partition("=")
@@ -251,7 +265,13 @@ def read_page_view(
         position: Where the page stands in the visit, from 1.
         scheme: The site's cookie scheme (the default scheme if omitted).
         contact: The contact, when the host knows who is visiting.
+
+    Raises:
+        InvalidValueError: ``headers`` is not a mapping of strings, or another
+            argument is of the wrong type; the error names it.
     """
+    if not isinstance(headers, Mapping):
+        raise InvalidValueError("headers", "not a mapping of header names", headers)
     scheme = scheme if scheme is not None else CookieScheme()
     return PageView(
         position=position,
@@ -338,41 +358,83 @@ class PostedAnswer:
     wording_version: str | None = None
 
 
-def _form(body: str | bytes | Mapping[str, str]) -> Mapping[str, str]:
+_POSTED_FIELDS: Final = ("answer", "via", "wording")
+_POSTED_ANSWERS: Final = {"granted": Answer.GRANTED, "refused": Answer.REFUSED}
+_VIAS: Final = {member.value: member for member in Via}
+
+
+def _form(body: object) -> dict[str, list[object]]:
+    """Every value posted for each field the script sends, in order."""
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
     if isinstance(body, str):
-        return dict(parse_qsl(body, max_num_fields=8))
-    return body
+        try:
+            pairs = parse_qsl(body, max_num_fields=8)
+        except ValueError:
+            rule = "not a short form-encoded body"
+            raise InvalidValueError("body", rule, body) from None
+        form: dict[str, list[object]] = {}
+        for name, value in pairs:
+            form.setdefault(name, []).append(value)
+        return form
+    if not isinstance(body, Mapping):
+        rule = "not a form body (str, bytes or a mapping)"
+        raise InvalidValueError("body", rule, body)
+    # Multi-value forms (Werkzeug, Django) keep every repeat behind getlist.
+    getlist = getattr(body, "getlist", None)
+    if callable(getlist):
+        return {name: list(getlist(name)) for name in _POSTED_FIELDS if name in body}
+
+    return {name: [body[name]] for name in _POSTED_FIELDS if name in body}
+
+
+def _one_value(
+    form: Mapping[str, list[object]], name: str, errors: list[FieldError]
+) -> str | None:
+    values = form.get(name, [])
+    for value in values:
+        if not isinstance(value, str):
+            errors.append(FieldError(name, "not a string", value))
+            return None
+    if len(set(values)) > 1:
+        errors.append(FieldError(name, "posted twice with different values", values))
+        return None
+
+    return str(values[0]) if values else None
 
 
 def read_posted_answer(body: str | bytes | Mapping[str, str]) -> PostedAnswer:
     """Read what the script posted: ``answer``, ``via`` and, for the banner,
     ``wording``.
 
+    A field posted more than once must carry the same value each time: a
+    body saying both ``granted`` and ``refused`` is no answer at all, and is
+    refused rather than read as either (the visitor's refusal still stands in
+    their answer cookie).
+
     Args:
-        body: The form-encoded request body, or the host's parsed form.
+        body: The form-encoded request body, or the host's parsed form (a
+            multi-value form's ``getlist`` is used when it has one).
 
     Raises:
-        InvalidValuesError: a field is missing or wrong; all are listed.
+        InvalidValueError: ``body`` is not a string, bytes or a mapping, or is
+            not a short form-encoded body.
+        InvalidValuesError: a field is missing, wrong, or posted twice with
+            different values; all are listed.
     """
-    try:
-        form = _form(body)
-    except ValueError:
-        raise InvalidValueError("body", "not a short form-encoded body", body) from None
-    errors = []
-    answer = {"granted": Answer.GRANTED, "refused": Answer.REFUSED}.get(
-        form.get("answer", "")
-    )
-    if answer is None:
-        errors.append(
-            FieldError("answer", "not granted or refused", form.get("answer"))
-        )
-    via = {member.value: member for member in Via}.get(form.get("via", ""))
-    if via is None:
-        errors.append(FieldError("via", "not banner or script", form.get("via")))
-    wording = form.get("wording") or None
-    if answer is None or via is None:
+    form = _form(body)
+    errors: list[FieldError] = []
+    answer_text = _one_value(form, "answer", errors)
+    via_text = _one_value(form, "via", errors)
+    wording = _one_value(form, "wording", errors) or None
+    answer = _POSTED_ANSWERS.get(answer_text or "")
+    via = _VIAS.get(via_text or "")
+    named = {error.path for error in errors}
+    if answer is None and "answer" not in named:
+        errors.append(FieldError("answer", "not granted or refused", answer_text))
+    if via is None and "via" not in named:
+        errors.append(FieldError("via", "not banner or script", via_text))
+    if errors or answer is None or via is None:
         raise InvalidValuesError(errors, what="posted answer")
 
     return PostedAnswer(answer, via, wording)

@@ -23,11 +23,24 @@ No other exception comes out of `structure` or `loads`. A rule that spans two
 fields (an answer needs its date; every event of a history belongs to its
 contact) is checked once the fields themselves are valid.
 
-Moments are written as RFC 3339 date-times with an offset (``Z`` or ``±hh:mm``,
-up to six decimals of seconds). The JSON Schema shipped with the package
-(`json_schema`) describes the same payloads; with format checking on, it
-accepts what `structure` accepts, except that it cannot say that a history's
-events belong to its contact.
+Moments are RFC 3339 date-times with an offset (``Z`` or ``±hh:mm``, up to
+six decimals of seconds). They are read in every spelling RFC 3339 allows:
+``T`` and ``Z`` in either case, and a space in place of the ``T`` (section
+5.6); they are written with ``T``. The JSON Schema shipped with the package
+(`json_schema`) describes the same payloads and accepts what `structure`
+accepts, except that it cannot say that a history's events belong to its
+contact.
+
+`loads` reads UTF-8 only (RFC 8259; a leading byte order mark is skipped) and
+refuses an object that repeats a key, naming the key's JSON path: taking the
+last value, as Python's ``json`` would, could silently turn a refusal sent
+first into a grant.
+
+An ``eventId`` is taken as sent: a host may give events ids of its own, so an
+id is not checked against the event's content (`ConsentEvent.new` derives one
+from the content when the host has none). A store recognises an id it holds
+already: the same content is a repeat and is ignored, different content is a
+`trackconsent.errors.ConflictError`, so a made-up id cannot replace an event.
 """
 
 from __future__ import annotations
@@ -76,10 +89,13 @@ T = TypeVar("T")
 
 _DATE_TIME = re.compile(
     r"(?!0000)\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
-    r"T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?"
-    r"(Z|[+-]([01]\d|2[0-3]):[0-5]\d)"
+    r"[Tt ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?"
+    r"([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)",
+    re.ASCII,
 )
 _MAX_DEPTH_RULE = "nested too deeply"
+# No wire field holds a number; the bound keeps a huge one from reaching int().
+_MAX_DIGITS: Final = 100
 
 
 def _optional_moment(
@@ -241,7 +257,8 @@ def _date_time(value: object) -> datetime:
     if not isinstance(value, str) or not _DATE_TIME.fullmatch(value):
         raise InvalidValueError("", "not an ISO 8601 date-time with offset", value)
     try:
-        return datetime.fromisoformat(value)
+        # fromisoformat wants an upper-case T and Z; digits do not mind upper().
+        return datetime.fromisoformat(value.upper())
     except ValueError:
         raise InvalidValueError("", "not a date on the calendar", value) from None
 
@@ -414,15 +431,89 @@ def _refuse_constant(name: str) -> object:
     raise InvalidValueError("$", "not JSON", name)
 
 
+def _integer(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > _MAX_DIGITS:
+        raise InvalidValueError("$", "number too large", f"{digits} digits")
+    return int(text)
+
+
+class _RepeatedKeys(dict[str, Any]):
+    """A decoded object whose text repeated keys; ``repeated`` lists their values."""
+
+    repeated: dict[str, list[Any]]
+
+
+def _object_reader(
+    marked: list[_RepeatedKeys],
+) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+    """An ``object_pairs_hook`` that marks objects repeating a key."""
+
+    def read(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found = dict(pairs)
+        if len(found) == len(pairs):
+            return found
+        values: dict[str, list[Any]] = {}
+        for key, value in pairs:
+            values.setdefault(key, []).append(value)
+        repeated = _RepeatedKeys(found)
+        repeated.repeated = {k: seen for k, seen in values.items() if len(seen) > 1}
+        marked.append(repeated)
+
+        return repeated
+
+    return read
+
+
+def _repeated_keys(data: object, path: str) -> Iterator[FieldError]:
+    if isinstance(data, _RepeatedKeys):
+        for key, values in data.repeated.items():
+            yield FieldError(f"{path}.{key}", "key repeated", values)
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _repeated_keys(value, f"{path}.{key}")
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _repeated_keys(value, f"{path}[{index}]")
+
+
+def _decode(text: str | bytes) -> object:
+    """Decode JSON text, refusing repeated keys; raise InvalidValuesError."""
+    if isinstance(text, bytes | bytearray):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            bad = error.object[error.start : error.end]
+            raise InvalidValueError(
+                "$", f"not UTF-8 at byte {error.start}", bad
+            ) from None
+    marked: list[_RepeatedKeys] = []
+    data = json.loads(
+        text,
+        parse_constant=_refuse_constant,
+        parse_int=_integer,
+        object_pairs_hook=_object_reader(marked),
+    )
+    # Only a text that repeated a key is walked again, to name the paths.
+    if marked:
+        raise InvalidValuesError(list(_repeated_keys(data, "$")))
+
+    return data
+
+
 def loads(text: str | bytes, cls: type[T]) -> T:
     """Parse JSON text and `structure` it.
 
     Raises:
-        InvalidValuesError: the text is not JSON (NaN and Infinity included),
-            or the payload breaks rules.
+        InvalidValuesError: the text is not UTF-8 or not JSON (NaN and
+            Infinity included), repeats a key within an object, holds a
+            number too large to be a JSON number anyone reads, or the payload
+            breaks rules.
     """
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
+        data = _decode(text)
+    except InvalidValuesError as error:
+        raise InvalidValuesError(error.errors, what=cls.__name__) from None
     except InvalidValueError as error:
         raise InvalidValuesError([error.error], what=cls.__name__) from None
     except (ValueError, TypeError) as error:

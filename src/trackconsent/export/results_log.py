@@ -2,7 +2,19 @@
 
 Only what the view holds is written: the tracked recipients' rows and the
 counts. Untracked recipients appear as one line (CSV) or one entry (JSON)
-labelled "Untracked contacts", with their number and nothing else.
+labelled "Untracked contacts", with their number and nothing else. With the
+feature off nobody is untracked: the CSV has no such line and the JSON's
+``untracked`` is null.
+
+The CSV's first column, ``entry``, says what a line is: ``contact`` for a
+listed recipient, whose id is in ``contactId``, or "Untracked contacts" for
+the summary line, whose ``contactId`` and outcome cells are empty. A contact
+id never sits in ``entry``, so no id can pass for the summary line. Every line
+has as many cells as the header, as in this SMS sending::
+
+    entry,recipients,contactId,sent,delivered,bounced,clicked,unsubscribed
+    contact,1,c-1,1,1,0,1,0
+    Untracked contacts,4,,,,,,
 
 With ``consents`` given, each row also carries the two consent columns,
 ``hasTrackingConsent`` (``true``, ``false``, or empty when never asked) and
@@ -29,6 +41,8 @@ from trackconsent.policy.results import (
 
 __all__ = [
     "CONTACT_COLUMN",
+    "CONTACT_ENTRY",
+    "ENTRY_COLUMN",
     "RECIPIENTS_COLUMN",
     "results_document",
     "write_results_csv",
@@ -37,8 +51,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+ENTRY_COLUMN = "entry"
+"""The CSV's first column: `CONTACT_ENTRY`, or "Untracked contacts"."""
+
+CONTACT_ENTRY = "contact"
+"""The ``entry`` of a CSV line listing one recipient."""
+
 CONTACT_COLUMN = "contactId"
-"""The CSV column naming the recipient, or "Untracked contacts"."""
+"""The CSV column naming the recipient; empty on the "Untracked contacts" line."""
 
 RECIPIENTS_COLUMN = "recipients"
 """The CSV column counting the recipients a line stands for."""
@@ -73,20 +93,22 @@ def write_results_csv(
             ``dtTrackingConsent`` columns from these consents.
     """
     outcomes = OUTCOMES_BY_CHANNEL[view.channel]
-    header = [CONTACT_COLUMN, RECIPIENTS_COLUMN, *(o.value for o in outcomes)]
+    header = [ENTRY_COLUMN, RECIPIENTS_COLUMN, CONTACT_COLUMN]
+    header += [outcome.value for outcome in outcomes]
     if consents is not None:
         header += [FIELD_FLAG, FIELD_DATE]
     found = _lookup(view, consents)
     writer = csv.writer(out)
     writer.writerow(header)
     for row in view.rows:
-        line: list[object] = [row.contact_id, 1]
+        line: list[object] = [CONTACT_ENTRY, 1, row.contact_id]
         line += [int(outcome in row.outcomes) for outcome in outcomes]
         if consents is not None:
             line += _consent_cells(_consent(found, row.contact_id))
         writer.writerow(line)
     if view.feature_enabled:
-        writer.writerow([UNTRACKED_LABEL, view.untracked])
+        summary: list[object] = [UNTRACKED_LABEL, view.untracked]
+        writer.writerow(summary + [""] * (len(header) - len(summary)))
     log.debug("results log written as CSV: %d rows listed", view.tracked)
 
 
@@ -102,6 +124,10 @@ def results_document(
     view: ResultsView, *, consents: Consents | None = None
 ) -> dict[str, Any]:
     """Return the view as a JSON-ready document.
+
+    Its ``untracked`` entry is ``{"label": "Untracked contacts", "count": n}``
+    with the feature on, and null with it off, as the CSV has its line only
+    with the feature on.
 
     Args:
         view: The filtered results.
@@ -129,10 +155,17 @@ def results_document(
         "recipients": view.recipients,
         "trackingCoverage": view.coverage,
         "totals": {o.value: n for o, n in view.totals.items()},
-        "untracked": {"label": UNTRACKED_LABEL, "count": view.untracked},
+        "untracked": _untracked_entry(view),
         "rates": {o.value: _rate(view, o) for o in view.totals},
         "rows": rows,
     }
+
+
+def _untracked_entry(view: ResultsView) -> dict[str, object] | None:
+    # With the feature off nobody is untracked; the CSV has no line for it either.
+    if not view.feature_enabled:
+        return None
+    return {"label": UNTRACKED_LABEL, "count": view.untracked}
 
 
 def _rate(view: ResultsView, outcome: Outcome) -> dict[str, float | None]:
