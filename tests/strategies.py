@@ -620,3 +620,21 @@ __all__ += [
     "bad_import_rows",
     "import_rows",
 ]
+
+
+_DATE_PARTS = (
+    "2024", "1999", "0001", "9999", "24", "03", "16", "31", "00", "-", "/", ".",
+    ":", " ", "T", "Z", "+", "+25:00", "+24:00", "-24:00", "+2500", "+23:59",
+    "-9999", "UTC", "GMT", "CET", "Mar", "March", "pm", "am", "1e9", "\u0660",
+)  # fmt: skip
+
+
+@st.composite
+def date_cells(draw: st.DrawFn) -> str:
+    """Draw any text for a date cell: arbitrary, or pieces of dates run together."""
+    if draw(st.booleans()):
+        return draw(st.text(max_size=40))
+    return "".join(draw(st.lists(st.sampled_from(_DATE_PARTS), max_size=12)))
+
+
+__all__ += ["date_cells"]

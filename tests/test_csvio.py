@@ -349,6 +349,57 @@ def test_an_answer_without_a_date_is_a_bad_row(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "2024-01-01T00:00:00+25:00",
+        "2024-01-01T00:00:00+24:00",
+        "2024-01-01 00:00:00 +2500",
+        "2024-01-01 00:00:00 -2400",
+    ],
+)
+def test_an_offset_of_a_day_or_more_is_a_bad_row(tmp_path: Path, cell: str) -> None:
+    """Given a date whose UTC offset is 24 hours or more, then the row is
+    refused with its line and value, not a crash.
+    """
+    path = write(tmp_path / "d.csv", f"{HEADER}\nc1,true,{cell}\n")
+
+    with pytest.raises(RejectedRowsError) as refused:
+        run(path, MemoryStore())
+
+    assert [str(e) for e in refused.value.errors] == [
+        f"line 2, dtTrackingConsent: offset out of range: {cell!r}"
+    ]
+
+
+@PROPERTY
+@given(
+    cell=tst.date_cells(),
+    zone=st.none() | st.just(UTC),
+    order=st.none() | st.sampled_from(DateOrder),
+    good=st.booleans(),
+)
+def test_no_date_cell_makes_the_import_raise_anything_else(
+    cell: str, zone: timezone | None, order: DateOrder | None, good: bool
+) -> None:
+    """Given any text in the date cell, then the import either applies the row
+    or reports it as a bad row; it never raises anything but its own errors.
+    """
+    store = MemoryStore()
+    source = csv_bytes([["c1", "yes", cell], ["c2", "no", "03/04/2024"]])
+
+    try:
+        report = run(
+            source, store, timezone=zone, date_order=order, apply_good_rows=good
+        )
+    except RejectedRowsError as refused:
+        report = refused.report
+        assert list(store.contact_ids()) == []
+
+    assert report.rows_read == 2
+    assert report.rows_read == report.events_added + report.unchanged + report.rejected
+
+
 # -- Files, columns and bad rows -------------------------------------------------
 
 
