@@ -35,7 +35,9 @@ from trackconsent.capture import (
 )
 from trackconsent.storage import AppendResult, ConsentStore
 
-NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
+# The import's recorded_at: later than every moment tst.aware_datetimes draws
+# (they end in 2040), as a row dated after its import is a bad row.
+NOW = datetime(2040, 6, 1, 12, 0, tzinfo=UTC)
 HEADER = "id,hasTrackingConsent,dtTrackingConsent"
 PROPERTY = settings(
     max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -398,6 +400,59 @@ def test_no_date_cell_makes_the_import_raise_anything_else(
 
     assert report.rows_read == 2
     assert report.rows_read == report.events_added + report.unchanged + report.rejected
+
+
+def test_a_row_dated_after_the_import_is_a_bad_row(tmp_path: Path) -> None:
+    """Given a row dated after the import's recorded_at, then it is refused
+    with its line and value, and with good rows applied it changes nothing,
+    while a row dated exactly at recorded_at is applied.
+    """
+    at_import = NOW.isoformat()
+    text = f"{HEADER}\nc1,true,2042-01-01T00:00:00Z\nc2,true,{at_import}\n"
+    path = write(tmp_path / "d.csv", text)
+    store = MemoryStore()
+
+    with pytest.raises(RejectedRowsError) as refused:
+        run(path, store)
+    report = run(path, store, apply_good_rows=True)
+
+    assert [str(e) for e in refused.value.errors] == [
+        "line 2, dtTrackingConsent: later than the import time: '2042-01-01T00:00:00Z'"
+    ]
+    assert (report.events_added, report.rejected) == (1, 1)
+    assert store.status("c1").state is ConsentState.UNKNOWN
+    assert store.status("c2").state is ConsentState.GRANTED
+
+
+@PROPERTY
+@given(
+    moments=st.lists(
+        st.datetimes(
+            min_value=datetime(2040, 5, 30),
+            max_value=datetime(2040, 6, 3),
+            timezones=tst.offsets,
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    batch=st.integers(1, 4),
+)
+def test_no_imported_event_is_dated_after_it_was_recorded(
+    moments: list[datetime], batch: int
+) -> None:
+    """Given rows dated around the import time, then exactly the rows dated
+    after it are bad rows and every stored event occurred by its recording.
+    """
+    rows = [[f"c{n % 3}", "yes", m.isoformat()] for n, m in enumerate(moments)]
+    store = MemoryStore()
+
+    report = run(csv_bytes(rows), store, apply_good_rows=True, batch_size=batch)
+
+    late = {n + 2 for n, moment in enumerate(moments) if moment > NOW}
+    reported = {int(e.path.split(",")[0].removeprefix("line ")) for e in report.errors}
+    assert reported == late
+    events = [e for cid in store.contact_ids() for e in store.history(cid)]
+    assert all(event.occurred_at <= event.recorded_at for event in events)
 
 
 # -- Files, columns and bad rows -------------------------------------------------

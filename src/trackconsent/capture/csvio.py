@@ -23,6 +23,9 @@ How a file is read:
   and an import made later must not pass its own time off as that moment (nor
   let an old file override a newer answer). Such a row is a bad row. A date
   with an empty answer changes nothing and is not read.
+- A date later than the import's ``recorded_at`` is a bad row: an answer
+  cannot have been given after it was recorded, and a future date would
+  outrank every real answer until that day came.
 
 How a file is applied:
 
@@ -55,7 +58,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from itertools import chain
 from json.encoder import encode_basestring_ascii as _json_text
 from pathlib import Path
@@ -100,6 +103,10 @@ _MAX_ID: Final = 1024
 _PROGRESS_EVERY: Final = 8192
 _BASE_YES: Final = frozenset({"true", "yes", "1"})
 _BASE_NO: Final = frozenset({"false", "no", "0"})
+# How far a row's date may lie after the import's recorded_at. None at all: a
+# clock-skew allowance here could only be looser than the model's own, and
+# events built on the fast path are not checked again.
+_CLOCK_SKEW: Final = timedelta(0)
 # Frozen attrs classes refuse setattr; building an already-checked event sets
 # its slots the way attrs' own __init__ does.
 _new: Final = object.__new__
@@ -404,12 +411,17 @@ class _RowReader:
     """Check one row's cells and return what it says."""
 
     def __init__(
-        self, header: _Header, words: Mapping[str, Answer], dates: DateReader
+        self,
+        header: _Header,
+        words: Mapping[str, Answer],
+        dates: DateReader,
+        latest: datetime,
     ) -> None:
         self._header = header
         self._width = len(header.cells)
         self._words = words
         self._dates = dates
+        self._latest = latest
 
     def read(self, line: int, cells: list[str]) -> Parsed | list[FieldError] | None:
         """The row's contact, answer and moment; None if the answer is empty."""
@@ -429,6 +441,8 @@ class _RowReader:
         moment: datetime | FieldError | None
         try:
             moment = self._dates.read(cell) if cell else None
+            if moment is not None and moment > self._latest:
+                raise Refused("later than the import time")
         except Refused as refused:
             moment = FieldError(self._path(line, header.date), refused.rule, cell)
         if (
@@ -558,7 +572,8 @@ class _Import:
         dates = DateReader(
             self.options.timezone, order, self.survey, surveying=surveying
         )
-        return _RowReader(header, self.words, dates)
+        latest = self.events.recorded_at + _CLOCK_SKEW
+        return _RowReader(header, self.words, dates, latest)
 
     @property
     def order(self) -> DateOrder | None:
@@ -629,8 +644,9 @@ class _EventMaker:
     """Build the events of a batch: only for rows that differ from the status.
 
     Every value of an import event is checked before it gets here: the row
-    reader checks contact id, answer and moment, and the constructor checks
-    ``recorded_at`` and ``actor`` by building one event the ordinary way.
+    reader checks contact id, answer and moment (never after ``recorded_at``),
+    and the constructor checks ``recorded_at`` and ``actor`` by building one
+    event the ordinary way.
     Running attrs' validators and `trackconsent.model.content_id` again for
     each of a million rows would cost more than reading the file, so events
     are built directly, with the id computed from a precomputed tail of the
@@ -735,7 +751,8 @@ def import_csv(
         source: A path, or a seekable binary file open for reading.
         store: Where the events go.
         recorded_at: When the import records its events (aware); the caller
-            reads the clock, the import never does.
+            reads the clock, the import never does. A row dated later is a
+            bad row.
         actor: Who runs the import; part of each event and of its id.
         columns: Which columns hold the id, the answer and the date.
         options: Locale, zone, date order, marker, bad-row handling, batch size.
