@@ -179,3 +179,30 @@ def test_the_installed_command_runs(command: list[str]) -> None:
 
     assert done.returncode == 0, done.stderr
     assert "Usage: trackconsent import [OPTIONS] FILE" in done.stdout
+
+
+def test_paths_that_cannot_be_written_are_one_line_errors(tmp_path: Path) -> None:
+    """Given an export or a rejects file in a folder that does not exist, or
+    a store in one, then each command prints one 'Error:' line and exits 1.
+    """
+    good = tmp_path / "ok.csv"
+    good.write_text(
+        "id,hasTrackingConsent,dtTrackingConsent\nA,yes,2024-01-01T00:00Z\n",
+        encoding="utf-8",
+    )
+    db, missing = tmp_path / "c.db", tmp_path / "missing"
+    invoke("import", good, "--db", db, "--no-progress")
+
+    results = [
+        invoke("export-csv", "--db", db, "-o", missing / "x.csv"),
+        invoke(
+            "import", good, "--db", db, "--rejects", missing / "r.csv", "--no-progress"
+        ),
+        invoke("import", good, "--db", missing / "c.db", "--no-progress"),
+    ]
+
+    for code, _, err in results:
+        assert code == 1
+        assert len(err.strip().splitlines()) == 1
+        assert err.startswith("Error: ")
+        assert str(missing) in err

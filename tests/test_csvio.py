@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, timezone
@@ -18,6 +19,7 @@ from trackconsent import (
     Answer,
     ConsentEvent,
     ConsentState,
+    ExportError,
     InvalidValueError,
     MemoryStore,
     Source,
@@ -563,6 +565,43 @@ def test_a_refused_import_writes_its_rejects_too(tmp_path: Path) -> None:
     assert list(store.contact_ids()) == []
 
 
+@pytest.mark.parametrize("numeric", [False, True], ids=["iso", "day-month"])
+def test_a_clean_run_leaves_a_rejects_file_with_its_header_only(
+    tmp_path: Path, numeric: bool
+) -> None:
+    """Given a rejects file left by an earlier run and a clean file, then the
+    rejects file is rewritten with the header only.
+    """
+    rejects = write(tmp_path / "rejects.csv", "old,rows\n")
+    cell = "16/03/2024 10:00Z" if numeric else "2024-01-01T00:00Z"
+    path = write(tmp_path / "d.csv", f"{HEADER}\nA,yes,{cell}\n")
+
+    report = run(path, MemoryStore(), rejects=rejects)
+
+    assert report.events_added == 1
+    assert rejects.read_text(encoding="utf-8").splitlines() == [
+        f"{HEADER},rejected line,rejected because"
+    ]
+
+
+def test_a_rejects_path_that_cannot_be_used_is_refused_before_reading(
+    tmp_path: Path,
+) -> None:
+    """Given the imported file itself, or a missing folder, as the rejects
+    file, then the import is refused naming it and the imported file is intact.
+    """
+    text = f"{HEADER}\nA,maybe,2024-01-01T00:00Z\n"
+    path = write(tmp_path / "d.csv", text)
+    missing = tmp_path / "missing" / "r.csv"
+
+    with pytest.raises(InvalidValueError, match="rejects: is the file being imported"):
+        run(path, MemoryStore(), rejects=path)
+    with pytest.raises(InvalidValueError, match=r"rejects: cannot be written \(No"):
+        run(path, MemoryStore(), rejects=missing)
+
+    assert path.read_text(encoding="utf-8") == text
+
+
 def test_a_row_with_the_wrong_number_of_cells_is_reported(tmp_path: Path) -> None:
     """Given a row with one cell too many, then it is a bad row at its line."""
     path = write(tmp_path / "d.csv", f"{HEADER}\nA,yes,2024-01-01T00:00Z,extra\n")
@@ -684,6 +723,36 @@ def test_the_export_writes_the_two_columns(tmp_path: Path) -> None:
         "B,false,2024-06-02T10:00:00+00:00",
         "N,,",
     ]
+
+
+def test_an_export_to_a_missing_folder_names_the_target(tmp_path: Path) -> None:
+    """Given a target path in a folder that does not exist, then the export
+    raises InvalidValueError naming the path and why.
+    """
+    target = tmp_path / "missing" / "x.csv"
+
+    with pytest.raises(InvalidValueError) as refused:
+        export_csv(MemoryStore(), target)
+
+    assert str(refused.value) == (
+        f"target: cannot be written (No such file or directory): {str(target)!r}"
+    )
+
+
+class FullDisk(io.StringIO):
+    """A text stream whose writes fail as on a full disk."""
+
+    def write(self, text: str) -> int:
+        """Refuse every write."""
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_failing_write_is_an_export_error() -> None:
+    """Given a stream that fails when written, then the export raises
+    ExportError naming the target and the reason, not a bare OSError.
+    """
+    with pytest.raises(ExportError, match=r"target: cannot be written \(No space"):
+        export_csv(MemoryStore(), FullDisk())
 
 
 # -- Properties ---------------------------------------------------------------

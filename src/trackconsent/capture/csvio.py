@@ -67,7 +67,13 @@ from typing import IO, Any, BinaryIO, Final, Protocol
 import attrs
 
 from trackconsent.capture._csvdates import DateOrder, DateReader, OrderSurvey, Refused
-from trackconsent.errors import FieldError, InvalidValueError, InvalidValuesError
+from trackconsent.errors import (
+    ExportError,
+    FieldError,
+    InvalidValueError,
+    InvalidValuesError,
+    TrackConsentError,
+)
 from trackconsent.model import (
     FIELD_DATE,
     FIELD_FLAG,
@@ -233,7 +239,9 @@ class ImportOptions:
         marker: A word meaning yes (such as ``x``), for files that tick a
             box; an empty cell still changes nothing.
         apply_good_rows: Apply the good rows even when some are bad.
-        rejects: A file to write the bad rows to, with their reasons.
+        rejects: A file to write the bad rows to, with their reasons. It is
+            rewritten by every run, with its header only when no row is bad,
+            and may not be the imported file.
         batch_size: Rows looked up and appended per batch.
     """
 
@@ -328,8 +336,9 @@ def _header(cells: Sequence[str], delimiter: str, columns: ColumnMap) -> _Header
 class _CsvFile:
     """A seekable CSV source read from the start as many times as needed."""
 
-    def __init__(self, binary: BinaryIO, name: str) -> None:
+    def __init__(self, binary: BinaryIO, name: str, path: Path | None) -> None:
         self.name = name
+        self.path = path
         self._binary = binary
         binary.seek(0, os.SEEK_END)
         self.size = binary.tell()
@@ -397,9 +406,9 @@ def _opened(source: str | os.PathLike[str] | BinaryIO) -> Iterator[_CsvFile]:
             except OSError as error:
                 rule = f"cannot be opened ({error.strerror})"
                 raise InvalidValueError("file", rule, str(source)) from None
-            yield _CsvFile(binary, path.name)
+            yield _CsvFile(binary, path.name, path)
     else:
-        yield _CsvFile(source, getattr(source, "name", "the file"))
+        yield _CsvFile(source, getattr(source, "name", "the file"), None)
 
 
 # -- Turning rows into answers -------------------------------------------------
@@ -502,26 +511,22 @@ def _words(options: ImportOptions) -> dict[str, Answer]:
 
 
 class _Rejects:
-    """Write bad rows, with their line and reasons, to a CSV file."""
+    """Write bad rows, with their line and reasons, to a CSV file.
 
-    def __init__(self, path: Path | None, stack: ExitStack) -> None:
-        self._stack = stack
-        self._path = path
+    The file is opened before the first pass, so a path that cannot be written
+    is refused before any row is read, and a clean run leaves it with its
+    header only rather than an earlier run's rows.
+    """
+
+    def __init__(self, path: Path | None, stack: ExitStack, source: _CsvFile) -> None:
+        self._handle = None if path is None else _open_rejects(path, stack, source)
         self._write: Callable[[Iterable[object]], object] | None = None
 
     def start(self, header: _Header) -> None:
-        """Create the file and write the header: the file's, plus line and reasons."""
-        if self._path is None:
+        """Write the header once: the file's, plus line and reasons."""
+        if self._handle is None or self._write is not None:
             return
-        try:
-            handle = self._stack.enter_context(
-                self._path.open("w", encoding="utf-8", newline="")
-            )
-        except OSError as error:
-            raise InvalidValueError(
-                "rejects", "cannot be written", str(self._path)
-            ) from error
-        writer = csv.writer(handle, delimiter=header.delimiter)
+        writer = csv.writer(self._handle, delimiter=header.delimiter)
         writer.writerow([*header.cells, "rejected line", "rejected because"])
         self._write = writer.writerow
 
@@ -530,6 +535,16 @@ class _Rejects:
         if self._write is not None:
             reasons = "; ".join(str(error) for error in errors)
             self._write([*cells, line, reasons])
+
+
+def _open_rejects(path: Path, stack: ExitStack, source: _CsvFile) -> IO[str]:
+    if source.path is not None and path.exists() and path.samefile(source.path):
+        raise InvalidValueError("rejects", "is the file being imported", str(path))
+    try:
+        return stack.enter_context(path.open("w", encoding="utf-8", newline=""))
+    except OSError as error:
+        rule = f"cannot be written ({error.strerror})"
+        raise InvalidValueError("rejects", rule, str(path)) from None
 
 
 @attrs.define
@@ -773,7 +788,7 @@ def import_csv(
     events = _EventMaker(recorded_at, actor)
     with _opened(source) as csvfile, ExitStack() as stack:
         run = _Import(csvfile, store, events, columns, options, progress)
-        rejects = _Rejects(options.rejects, stack)
+        rejects = _Rejects(options.rejects, stack, csvfile)
         if options.apply_good_rows:
             run.check("checking", None, surveying=True)
             return _report(run.apply(rejects), run.order, applied=True)
@@ -794,7 +809,9 @@ def _checked_then_applied(
         log.info("import refused: %d bad rows of %d", tally.rejected, tally.rows)
         raise RejectedRowsError(report, what=run.csvfile.name)
 
-    return _report(run.apply(_Rejects(None, ExitStack())), run.order, applied=True)
+    # A clean file still gets its (empty) rejects file, so none is left over
+    # from an earlier run.
+    return _report(run.apply(rejects), run.order, applied=True)
 
 
 def _report(tally: _Tally, order: DateOrder | None, *, applied: bool) -> ImportReport:
@@ -847,17 +864,20 @@ def export_csv(
 
     Returns:
         How many contacts were written.
+
+    Raises:
+        InvalidValueError: a wrong delimiter, or a target path that cannot be
+            opened for writing (no such folder, a folder, no permission).
+        ExportError: writing failed part way (a full disk, a closed pipe);
+            what was written before stays.
+        StorageError: the store failed.
     """
     columns = columns or ColumnMap()
     if delimiter not in _DELIMITERS:
         raise InvalidValueError("delimiter", "not one of , ; or tab", delimiter)
     ids = store.contact_ids() if contact_ids is None else iter(contact_ids)
-    with ExitStack() as stack:
-        if isinstance(target, str | os.PathLike):
-            target = stack.enter_context(
-                Path(target).open("w", encoding="utf-8", newline="")
-            )
-        writer = csv.writer(target, delimiter=delimiter, lineterminator="\n")
+    with _writable(target) as handle:
+        writer = csv.writer(handle, delimiter=delimiter, lineterminator="\n")
         writer.writerow([columns.id, columns.flag, columns.date])
         written = 0
         for chunk in _chunks(ids, batch_size):
@@ -868,6 +888,31 @@ def export_csv(
     log.info("exported %d contacts", written)
 
     return written
+
+
+@contextmanager
+def _writable(target: str | os.PathLike[str] | IO[str]) -> Iterator[IO[str]]:
+    """The target open for writing; OS errors become trackconsent errors."""
+    name = str(target) if isinstance(target, str | os.PathLike) else "the stream"
+    try:
+        with ExitStack() as stack:
+            if isinstance(target, str | os.PathLike):
+                target = stack.enter_context(_open_for_writing(Path(target)))
+            yield target
+    except TrackConsentError:
+        raise
+    except OSError as error:
+        # Also a full disk found only when the file is flushed on closing.
+        rule = f"cannot be written ({error.strerror or error})"
+        raise ExportError(str(FieldError("target", rule, name))) from error
+
+
+def _open_for_writing(path: Path) -> IO[str]:
+    try:
+        return path.open("w", encoding="utf-8", newline="")
+    except OSError as error:
+        rule = f"cannot be written ({error.strerror})"
+        raise InvalidValueError("target", rule, str(path)) from None
 
 
 def _export_row(contact_id: str, consent: Consent) -> list[str]:
