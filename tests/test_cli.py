@@ -206,3 +206,26 @@ def test_paths_that_cannot_be_written_are_one_line_errors(tmp_path: Path) -> Non
         assert len(err.strip().splitlines()) == 1
         assert err.startswith("Error: ")
         assert str(missing) in err
+
+
+def test_a_field_given_twice_to_column_is_a_usage_error(tmp_path: Path) -> None:
+    """Given --column id=a --column id=b, then the command refuses the option
+    naming the field, instead of silently keeping the last pair.
+    """
+    path = tmp_path / "f.csv"
+    path.write_text("a,b\n", encoding="utf-8")
+
+    code, _, err = invoke(
+        "import",
+        path,
+        "--db",
+        tmp_path / "c.db",
+        "--column",
+        "id=a",
+        "--column",
+        "id=b",
+    )
+
+    assert code == 2
+    assert "Invalid value for '--column': id given twice: 'id=b'" in err
+    assert not (tmp_path / "c.db").exists()

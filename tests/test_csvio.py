@@ -21,6 +21,7 @@ from trackconsent import (
     ConsentState,
     ExportError,
     InvalidValueError,
+    InvalidValuesError,
     MemoryStore,
     Source,
     SQLiteStore,
@@ -517,6 +518,22 @@ def test_a_wrong_column_mapping_is_refused() -> None:
     """Given a mapping pair naming no known field, then it is refused."""
     with pytest.raises(InvalidValueError, match="consent=Tracking"):
         ColumnMap.from_pairs(["consent=Tracking"])
+
+
+def test_a_field_mapped_twice_is_refused_with_every_bad_pair() -> None:
+    """Given id mapped twice, an unknown field and a pair without a column,
+    then every bad pair is listed with its reason and none is dropped.
+    """
+    with pytest.raises(InvalidValuesError) as refused:
+        ColumnMap.from_pairs(["id=a", "id=b", "consent=x", "flag", "id=a"])
+
+    assert [str(e) for e in refused.value.errors] == [
+        "column: id given twice: 'id=b'",
+        "column: unknown field, not one of id, hasTrackingConsent,"
+        " dtTrackingConsent: 'consent=x'",
+        "column: not FIELD=NAME: 'flag'",
+        "column: id given twice: 'id=a'",
+    ]
 
 
 def test_good_rows_are_applied_and_bad_ones_written_with_reasons(

@@ -111,13 +111,24 @@ def _zone(
         raise click.BadParameter(f"not a known time zone: {value!r}") from None
 
 
+def _column_map(
+    _ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]
+) -> ColumnMap:
+    try:
+        return ColumnMap.from_pairs(value)
+    except InvalidValuesError as error:
+        reasons = "; ".join(f"{e.rule}: {e.value!r}" for e in error.errors)
+        raise click.BadParameter(reasons) from None
+
+
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @db_option
 @click.option(
     "--column",
-    "columns",
+    "mapping",
     multiple=True,
+    callback=_column_map,
     metavar="FIELD=NAME",
     help="Read FIELD (id, hasTrackingConsent or dtTrackingConsent) from the"
     " column NAME. Repeat for each renamed column.",
@@ -157,7 +168,7 @@ def _zone(
 def import_command(
     file: Path,
     db: Path,
-    columns: tuple[str, ...],
+    mapping: ColumnMap,
     locale: str | None,
     zone: tzinfo | None,
     date_order: str | None,
@@ -181,7 +192,6 @@ def import_command(
         apply_good_rows=apply_good_rows,
         rejects=rejects,
     )
-    mapping = ColumnMap.from_pairs(columns)
     with open_store(db) as store, _progress(enabled=not no_progress) as progress:
         try:
             report = import_csv(

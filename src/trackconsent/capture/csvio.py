@@ -205,24 +205,40 @@ class ColumnMap:
     def from_pairs(cls, pairs: Iterable[str]) -> ColumnMap:
         """Build a map from ``field=Column name`` pairs, as the command line gives.
 
-        The fields are ``id``, ``hasTrackingConsent`` and ``dtTrackingConsent``.
+        The fields are ``id``, ``hasTrackingConsent`` and ``dtTrackingConsent``;
+        each may be given once.
 
         Raises:
-            InvalidValuesError: a pair without ``=`` or with an unknown field.
+            InvalidValuesError: a pair without ``=`` or a column name, with an
+                unknown field, or for a field already given; every bad pair
+                is listed.
         """
         names = {_ID: _ID, FIELD_FLAG: FIELD_FLAG, FIELD_DATE: FIELD_DATE}
+        given: set[str] = set()
         errors = []
         for pair in pairs:
-            field, sep, column = pair.partition("=")
-            if not sep or field.strip() not in names or not column.strip():
-                rule = f"not field=column with field one of {', '.join(names)}"
+            field, sep, column = (part.strip() for part in pair.partition("="))
+            rule = _pair_rule(field, column, given) if sep else "not FIELD=NAME"
+            if rule:
                 errors.append(FieldError("column", rule, pair))
                 continue
-            names[field.strip()] = column.strip()
+            given.add(field)
+            names[field] = column
         if errors:
             raise InvalidValuesError(errors, what="column mapping")
 
         return cls(id=names[_ID], flag=names[FIELD_FLAG], date=names[FIELD_DATE])
+
+
+def _pair_rule(field: str, column: str, given: set[str]) -> str | None:
+    """Why ``field=column`` cannot be used, or None."""
+    if field not in (_ID, FIELD_FLAG, FIELD_DATE):
+        return f"unknown field, not one of {_ID}, {FIELD_FLAG}, {FIELD_DATE}"
+    if field in given:
+        return f"{field} given twice"
+    if not column:
+        return "empty column name"
+    return None
 
 
 @attrs.frozen
