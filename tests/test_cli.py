@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import pytest
 from click.testing import CliRunner
@@ -229,3 +232,51 @@ def test_a_field_given_twice_to_column_is_a_usage_error(tmp_path: Path) -> None:
     assert code == 2
     assert "Invalid value for '--column': id given twice: 'id=b'" in err
     assert not (tmp_path / "c.db").exists()
+
+
+def _header_only(tmp_path: Path) -> Path:
+    path = tmp_path / "empty.csv"
+    path.write_text("id,hasTrackingConsent,dtTrackingConsent\n", encoding="utf-8")
+    return path
+
+
+def test_no_progress_is_written_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    """Given stderr that is not a terminal, then the import writes no progress
+    lines there, only what matters.
+    """
+    code, out, err = invoke("import", _header_only(tmp_path), "--db", tmp_path / "c.db")
+
+    assert code == 0
+    assert "rows read:     0" in out
+    assert err == ""
+
+
+def test_the_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
+    """Given the installed command with stderr on a terminal, then it draws
+    the progress of each phase there.
+    """
+    command = str(Path(sys.executable).with_name("trackconsent"))
+    main_end, terminal = pty.openpty()
+    args = ["import", str(_header_only(tmp_path)), "--db", str(tmp_path / "c.db")]
+
+    with os.fdopen(main_end, "rb", buffering=0) as drawn:
+        done = subprocess.run([command, *args], stderr=terminal, check=False)
+        os.close(terminal)
+        shown = _read_all(drawn)
+
+    assert done.returncode == 0
+    assert b"checking" in shown
+    assert b"importing" in shown
+
+
+def _read_all(stream: IO[bytes]) -> bytes:
+    chunks = []
+    while True:
+        try:
+            chunk = stream.read(4096)
+        except OSError:  # Linux reports the closed terminal as EIO.
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)

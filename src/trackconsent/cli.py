@@ -192,7 +192,9 @@ def import_command(
         apply_good_rows=apply_good_rows,
         rejects=rejects,
     )
-    with open_store(db) as store, _progress(enabled=not no_progress) as progress:
+    # A bar only where someone watches: piped or logged stderr gets none.
+    shown = not no_progress and sys.stderr.isatty()
+    with open_store(db) as store, _progress(enabled=shown) as progress:
         try:
             report = import_csv(
                 file,
