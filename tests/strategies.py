@@ -633,7 +633,8 @@ _DATE_PARTS = (
 def date_cells(draw: st.DrawFn) -> str:
     """Draw any text for a date cell: arbitrary, or pieces of dates run together."""
     if draw(st.booleans()):
-        return draw(st.text(max_size=40))
+        # Any text a UTF-8 file can hold: lone surrogates cannot be encoded.
+        return draw(st.text(st.characters(exclude_categories=["Cs"]), max_size=40))
     return "".join(draw(st.lists(st.sampled_from(_DATE_PARTS), max_size=12)))
 
 

@@ -73,10 +73,12 @@ def lines_of(error: RejectedRowsError) -> list[str]:
     return [e.path for e in error.errors]
 
 
-def csv_bytes(rows: Iterable[list[str]], header: str = HEADER) -> io.BytesIO:
+def csv_bytes(
+    rows: Iterable[list[str]], header: str = HEADER, quoting: int = csv.QUOTE_MINIMAL
+) -> io.BytesIO:
     """A CSV file in memory with the default header and the given rows."""
     text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
+    writer = csv.writer(text, lineterminator="\n", quoting=quoting)
     writer.writerow(header.split(","))
     writer.writerows(rows)
     return io.BytesIO(text.getvalue().encode())
@@ -391,7 +393,9 @@ def test_no_date_cell_makes_the_import_raise_anything_else(
     or reports it as a bad row; it never raises anything but its own errors.
     """
     store = MemoryStore()
-    source = csv_bytes([["c1", "yes", cell], ["c2", "no", "03/04/2024"]])
+    # Quoted: the writer leaves a lone carriage return unquoted.
+    rows = [["c1", "yes", cell], ["c2", "no", "03/04/2024"]]
+    source = csv_bytes(rows, quoting=csv.QUOTE_ALL)
 
     try:
         report = run(
@@ -628,12 +632,37 @@ def test_a_row_with_the_wrong_number_of_cells_is_reported(tmp_path: Path) -> Non
 
 
 def test_a_file_that_is_not_utf8_is_refused_cleanly(tmp_path: Path) -> None:
-    """Given Latin-1 bytes, then the import says the file is not readable."""
+    """Given Latin-1 bytes on line 2, then the import names that line, the
+    byte's offset and the bytes around it.
+    """
     path = tmp_path / "latin.csv"
     path.write_bytes(f"{HEADER}\nJos\xe9,yes,2024-01-01T00:00Z\n".encode("latin-1"))
 
-    with pytest.raises(InvalidValueError, match="not readable CSV"):
+    with pytest.raises(InvalidValueError) as refused:
         run(path, MemoryStore())
+
+    assert str(refused.value) == (
+        "line 2: not UTF-8 (byte 43 of the file): b'Jos\\xe9,yes,2024-01-01T00:00Z'"
+    )
+
+
+@PROPERTY
+@given(rows=st.lists(tst.import_rows(), min_size=1, max_size=400), data=st.data())
+def test_bytes_that_are_not_utf8_are_found_at_their_line(
+    rows: list[list[str]], data: st.DataObject
+) -> None:
+    """Given any file with one byte that is not UTF-8 in one row's id, then
+    the error names that row's line and the byte's offset in the file.
+    """
+    bad = data.draw(st.integers(0, len(rows) - 1))
+    rows[bad][0] = "\N{SNOWMAN}" + rows[bad][0]
+    raw = csv_bytes(rows).getvalue().replace("\N{SNOWMAN}".encode(), b"\xff")
+
+    with pytest.raises(InvalidValueError) as refused:
+        run(io.BytesIO(raw), MemoryStore())
+
+    assert refused.value.path == f"line {bad + 2}"
+    assert refused.value.rule == f"not UTF-8 (byte {raw.index(0xFF)} of the file)"
 
 
 def test_bad_options_are_refused_by_name() -> None:

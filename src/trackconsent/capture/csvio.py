@@ -8,7 +8,8 @@ then importing gives the same state.
 
 How a file is read:
 
-- UTF-8, with or without a byte order mark. The delimiter is the one of
+- UTF-8, with or without a byte order mark; bytes that are not UTF-8 stop
+  the import, named by their line and offset. The delimiter is the one of
   ``,`` ``;`` or tab that occurs most often, outside quotes, in the header
   line (``,`` when none does). Quoted cells may hold line breaks; lines are
   numbered as in a text editor, a row taking the number of its first line.
@@ -107,6 +108,7 @@ _ID: Final = "id"
 _DELIMITERS: Final = (",", ";", "\t")
 _MAX_ID: Final = 1024
 _PROGRESS_EVERY: Final = 8192
+_EXCERPT: Final = 40  # bytes shown either side of bytes that are not UTF-8
 _BASE_YES: Final = frozenset({"true", "yes", "1"})
 _BASE_NO: Final = frozenset({"false", "no", "0"})
 # How far a row's date may lie after the import's recorded_at. None at all: a
@@ -371,13 +373,32 @@ class _CsvFile:
                 delimiter = _delimiter(first)
                 reader = csv.reader(chain([first], text), delimiter=delimiter)
                 cells = next(reader, [])
-            except (csv.Error, UnicodeDecodeError) as error:
+            except csv.Error as error:
                 rule = "not readable CSV"
                 raise InvalidValueError("line 1", rule, str(error)) from None
             header = _header(cells, delimiter, columns)
             yield header, _records(reader)
+        except UnicodeDecodeError:
+            # The decoder reads ahead, so its error locates nothing: find the
+            # bytes again, line by line.
+            raise self._undecodable() from None
         finally:
             text.detach()
+
+    def _undecodable(self) -> InvalidValueError:
+        """The first bytes that are not UTF-8, with their line and offset."""
+        self._binary.seek(0)
+        offset = 0
+        for number, raw in enumerate(self._binary, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                rule = f"not UTF-8 (byte {offset + error.start} of the file)"
+                start = max(0, error.start - _EXCERPT)
+                excerpt = raw[start : error.end + _EXCERPT].rstrip(b"\r\n")
+                return InvalidValueError(f"line {number}", rule, excerpt)
+            offset += len(raw)
+        return InvalidValueError("file", "not UTF-8", self.name)
 
     @property
     def position(self) -> int:
@@ -404,7 +425,7 @@ def _records(reader: _Reader) -> Iterator[Row]:
             cells = next(reader)
         except StopIteration:
             return
-        except (csv.Error, UnicodeDecodeError) as error:
+        except csv.Error as error:
             where = f"line {line + 1}"
             raise InvalidValueError(where, "not readable CSV", str(error)) from None
         start, line = line + 1, reader.line_num
