@@ -150,7 +150,15 @@ def test_errors_are_one_line_without_a_traceback(
     for code, _, err in results:
         assert code != 0
         assert "Traceback" not in err
-    assert results[0][2].strip().startswith("Error: 3 invalid values in the header:")
+    assert results[0][2].strip().startswith("Error: 4 invalid values in the header:")
+    assert (
+        results[0][2]
+        .strip()
+        .endswith(
+            "line 1: none of the columns found (split on semicolon); map the file's"
+            " names: 'Email Address;Tracking OK;LAST_CHANGED'"
+        )
+    )
     assert len(results[0][2].strip().splitlines()) == 1
     assert "no such file" in results[1][2]
     assert "not a known time zone: 'Mars/Olympus'" in results[2][2]

@@ -518,6 +518,61 @@ def test_a_header_without_the_mapped_columns_is_refused(tmp_path: Path) -> None:
         run(path, MemoryStore())
 
 
+def test_a_header_with_none_of_the_columns_shows_how_it_was_split(
+    tmp_path: Path,
+) -> None:
+    """Given a pipe-delimited file, then besides the missing columns the error
+    names the delimiters tried and quotes the header line.
+    """
+    path = write(tmp_path / "d.csv", "id|hasTrackingConsent|dtTrackingConsent\n")
+
+    with pytest.raises(InvalidValuesError) as refused:
+        run(path, MemoryStore())
+
+    assert str(refused.value.errors[-1]) == (
+        "line 1: none of the columns found (no comma, semicolon or tab to split"
+        " on): 'id|hasTrackingConsent|dtTrackingConsent'"
+    )
+
+
+@pytest.mark.parametrize("text", ["", "\n", "\r\nid,hasTrackingConsent\n"])
+def test_a_file_without_a_header_line_says_so(tmp_path: Path, text: str) -> None:
+    """Given an empty file or a blank first line, then the import says the
+    first line must name the columns.
+    """
+    path = write(tmp_path / "d.csv", text)
+
+    with pytest.raises(InvalidValueError) as refused:
+        run(path, MemoryStore())
+
+    assert str(refused.value.error) == (
+        "line 1: no header: the first line must name the columns: ''"
+    )
+
+
+@PROPERTY
+@given(
+    header=st.text(
+        # Without an i no column name can occur; without a line break it is
+        # one line.
+        st.characters(exclude_categories=["Cs"], exclude_characters="i\r\n"),
+        min_size=81,
+    ).filter(str.strip)
+)
+def test_a_long_header_line_is_quoted_shortened(header: str) -> None:
+    """Given any header line longer than 80 characters holding none of the
+    columns, then the error quotes at most 80 characters of it.
+    """
+    source = io.BytesIO(f"{header}\n".encode())
+
+    with pytest.raises(InvalidValuesError) as refused:
+        run(source, MemoryStore())
+
+    quoted = refused.value.errors[-1].value
+    assert isinstance(quoted, str)
+    assert len(quoted) <= 80
+
+
 def test_a_wrong_column_mapping_is_refused() -> None:
     """Given a mapping pair naming no known field, then it is refused."""
     with pytest.raises(InvalidValueError, match="consent=Tracking"):

@@ -106,6 +106,7 @@ ProgressCallback = Callable[[str, int, int], None]
 
 _ID: Final = "id"
 _DELIMITERS: Final = (",", ";", "\t")
+_SHOWN: Final = 80  # characters of a header line quoted in an error
 _MAX_ID: Final = 1024
 _PROGRESS_EVERY: Final = 8192
 _EXCERPT: Final = 40  # bytes shown either side of bytes that are not UTF-8
@@ -334,7 +335,14 @@ def _delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
-def _header(cells: Sequence[str], delimiter: str, columns: ColumnMap) -> _Header:
+def _header(
+    first: str, cells: Sequence[str], delimiter: str, columns: ColumnMap
+) -> _Header:
+    """Find the mapped columns in the header line ``first``, split as ``cells``."""
+    shown = _shortened(first.rstrip("\r\n"))
+    if not shown.strip():
+        rule = "no header: the first line must name the columns"
+        raise InvalidValuesError([FieldError("line 1", rule, shown)], what="the header")
     cells = tuple(cell.strip() for cell in cells)
     errors = [
         FieldError(f"line 1, {name}", "duplicate column", name)
@@ -344,11 +352,25 @@ def _header(cells: Sequence[str], delimiter: str, columns: ColumnMap) -> _Header
     for _, name in wanted:
         if name not in cells:
             errors.append(FieldError("line 1", "missing column", name))
+    if not any(name in cells for _, name in wanted):
+        errors.append(FieldError("line 1", _unsplit_rule(cells, delimiter), shown))
     if errors:
         raise InvalidValuesError(errors, what="the header")
     index = {key: cells.index(name) for key, name in wanted}
 
     return _Header(cells, delimiter, index["id"], index["flag"], index["date"])
+
+
+def _unsplit_rule(cells: Sequence[str], delimiter: str) -> str:
+    """Why no mapped column is in a header: no delimiter, or other names."""
+    if len(cells) <= 1:
+        return "none of the columns found (no comma, semicolon or tab to split on)"
+    name = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter]
+    return f"none of the columns found (split on {name}); map the file's names"
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 
 class _CsvFile:
@@ -376,7 +398,7 @@ class _CsvFile:
             except csv.Error as error:
                 rule = "not readable CSV"
                 raise InvalidValueError("line 1", rule, str(error)) from None
-            header = _header(cells, delimiter, columns)
+            header = _header(first, cells, delimiter, columns)
             yield header, _records(reader)
         except UnicodeDecodeError:
             # The decoder reads ahead, so its error locates nothing: find the
