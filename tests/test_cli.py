@@ -288,3 +288,24 @@ def _read_all(stream: IO[bytes]) -> bytes:
             break
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def test_a_rejected_megabyte_cell_is_shown_shortened(tmp_path: Path) -> None:
+    """Given a 200 KB contact id, then the import reads the file, rejects that
+    row and shows its error in at most 300 characters.
+    """
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "id,hasTrackingConsent,dtTrackingConsent\n"
+        f"{'x' * 200_000},yes,2024-01-01T00:00Z\n",
+        encoding="utf-8",
+    )
+
+    code, out, err = invoke("import", path, "--db", tmp_path / "c.db")
+
+    assert code == 1
+    assert "rejected:      1" in out
+    shown = err.splitlines()[0]
+    assert shown.startswith("rejected: line 2, id: longer than 1024 characters: 'xxx")
+    assert len(shown) == len("rejected: ") + 300
+    assert shown.endswith("...")

@@ -686,6 +686,42 @@ def test_a_row_with_the_wrong_number_of_cells_is_reported(tmp_path: Path) -> Non
         run(path, MemoryStore())
 
 
+def test_cells_over_the_csv_default_limit_are_read(tmp_path: Path) -> None:
+    """Given a 200 KB note beside a good row and a 200 KB contact id, then the
+    good row is applied and the long id is a bad row at its line.
+    """
+    long = "x" * 200_000
+    text = (
+        f"{HEADER},notes\nA,yes,2024-01-01T00:00Z,{long}\n"
+        f"{long},yes,2024-01-01T00:00Z,\nB,no,2024-01-01T00:00Z,\n"
+    )
+    store = MemoryStore()
+
+    report = run(write(tmp_path / "d.csv", text), store, apply_good_rows=True)
+
+    assert (report.events_added, report.rejected) == (2, 1)
+    assert report.errors[0].path == "line 3, id"
+    assert report.errors[0].rule == "longer than 1024 characters"
+
+
+def test_a_cell_over_16_mib_stops_the_import_at_its_line(tmp_path: Path) -> None:
+    """Given a cell longer than 16 MiB on line 3, then the import stops,
+    naming the line and the limit.
+    """
+    path = tmp_path / "d.csv"
+    with path.open("w", encoding="utf-8") as out:
+        out.write(f"{HEADER}\nA,yes,2024-01-01T00:00Z\nB,yes,")
+        out.write("x" * (16 * 1024 * 1024 + 1))
+        out.write("\n")
+
+    with pytest.raises(InvalidValueError) as refused:
+        run(path, MemoryStore(), apply_good_rows=True)
+
+    assert str(refused.value) == (
+        "line 3: not readable CSV: 'a cell is longer than 16777216 characters'"
+    )
+
+
 def test_a_file_that_is_not_utf8_is_refused_cleanly(tmp_path: Path) -> None:
     """Given Latin-1 bytes on line 2, then the import names that line, the
     byte's offset and the bytes around it.

@@ -45,6 +45,7 @@ __all__ = ["db_option", "main", "open_store"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _ERRORS_SHOWN: Final = 20
+_LINE_SHOWN: Final = 300
 _DEFAULT_ACTOR: Final = "trackconsent-cli"
 
 
@@ -242,9 +243,16 @@ def _close(state: dict[str, Any]) -> None:
         bar.__exit__(None, None, None)
 
 
+def _shortened(text: str) -> str:
+    # A cell may be megabytes long; the rejects file has it whole.
+    if len(text) <= _LINE_SHOWN:
+        return text
+    return text[: _LINE_SHOWN - 3] + "..."
+
+
 def _summarise(report: ImportReport, rejects: Path | None) -> None:
     for error in report.errors[:_ERRORS_SHOWN]:
-        click.echo(f"rejected: {error}", err=True)
+        click.echo(f"rejected: {_shortened(str(error))}", err=True)
     hidden = len(report.errors) - _ERRORS_SHOWN
     if hidden > 0:
         more = f"written to {rejects}" if rejects else "use --rejects FILE to see them"

@@ -13,6 +13,10 @@ How a file is read:
   ``,`` ``;`` or tab that occurs most often, outside quotes, in the header
   line (``,`` when none does). Quoted cells may hold line breaks; lines are
   numbered as in a text editor, a row taking the number of its first line.
+  A cell may hold up to 16 MiB (16 777 216 characters); past that the file
+  cannot be read on safely and the import stops, naming the line. To read
+  such cells, `import_csv` raises the csv module's cell size limit, which is
+  the whole process's, to that bound if it is lower (it is never lowered).
 - Booleans: true/false, 1/0, yes/no in any case, trimmed; a locale adds its
   own words (`LOCALES`); a marker (such as ``x``) may be configured to mean
   yes. An empty consent cell changes nothing.
@@ -109,6 +113,7 @@ _DELIMITERS: Final = (",", ";", "\t")
 _SHOWN: Final = 80  # characters of a header line quoted in an error
 _MAX_ID: Final = 1024
 _PROGRESS_EVERY: Final = 8192
+_CELL_LIMIT: Final = 16 * 1024 * 1024  # characters; see the module docstring
 _EXCERPT: Final = 40  # bytes shown either side of bytes that are not UTF-8
 _BASE_YES: Final = frozenset({"true", "yes", "1"})
 _BASE_NO: Final = frozenset({"false", "no", "0"})
@@ -396,8 +401,7 @@ class _CsvFile:
                 reader = csv.reader(chain([first], text), delimiter=delimiter)
                 cells = next(reader, [])
             except csv.Error as error:
-                rule = "not readable CSV"
-                raise InvalidValueError("line 1", rule, str(error)) from None
+                raise _unreadable("line 1", error) from None
             header = _header(first, cells, delimiter, columns)
             yield header, _records(reader)
         except UnicodeDecodeError:
@@ -448,11 +452,25 @@ def _records(reader: _Reader) -> Iterator[Row]:
         except StopIteration:
             return
         except csv.Error as error:
-            where = f"line {line + 1}"
-            raise InvalidValueError(where, "not readable CSV", str(error)) from None
+            raise _unreadable(f"line {line + 1}", error) from None
         start, line = line + 1, reader.line_num
         if cells:
             yield start, cells
+
+
+def _unreadable(where: str, error: csv.Error) -> InvalidValueError:
+    if str(error).startswith("field larger than field limit"):
+        limit = csv.field_size_limit()
+        value = f"a cell is longer than {limit} characters"
+        return InvalidValueError(where, "not readable CSV", value)
+    return InvalidValueError(where, "not readable CSV", str(error))
+
+
+def _allow_long_cells() -> None:
+    """Raise the csv module's cell size limit to 16 MiB at least."""
+    # The limit is the process's, shared with the host: only ever raised.
+    if csv.field_size_limit() < _CELL_LIMIT:
+        csv.field_size_limit(_CELL_LIMIT)
 
 
 @contextmanager
@@ -838,13 +856,15 @@ def import_csv(
     Raises:
         RejectedRowsError: some rows are bad and ``apply_good_rows`` is off;
             nothing was applied, every error is listed.
-        InvalidValueError: the file cannot be read as CSV, or its header
-            lacks a mapped column, or an argument is wrong.
+        InvalidValueError: the file cannot be read as CSV (such as a cell
+            over 16 MiB), or its header lacks a mapped column, or an
+            argument is wrong.
         StorageError: the store failed; whole batches before it are applied.
     """
     columns = columns or ColumnMap()
     options = options or ImportOptions()
     events = _EventMaker(recorded_at, actor)
+    _allow_long_cells()
     with _opened(source) as csvfile, ExitStack() as stack:
         run = _Import(csvfile, store, events, columns, options, progress)
         rejects = _Rejects(options.rejects, stack, csvfile)
