@@ -309,3 +309,30 @@ def test_a_rejected_megabyte_cell_is_shown_shortened(tmp_path: Path) -> None:
     assert shown.startswith("rejected: line 2, id: longer than 1024 characters: 'xxx")
     assert len(shown) == len("rejected: ") + 300
     assert shown.endswith("...")
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_counts_are_printed_in_the_right_number(tmp_path: Path, count: int) -> None:
+    """Given one or two contacts, and one or two bad rows past the twenty
+    shown, then verify, export-csv and import say contact/contacts,
+    event/events and error/errors to match.
+    """
+    good = tmp_path / "good.csv"
+    rows = "".join(f"c{n},yes,2024-01-01T00:00Z\n" for n in range(count))
+    good.write_text(f"id,hasTrackingConsent,dtTrackingConsent\n{rows}", "utf-8")
+    bad = tmp_path / "bad.csv"
+    rows = "".join(f"c{n},maybe,2024-01-01T00:00Z\n" for n in range(20 + count))
+    bad.write_text(f"id,hasTrackingConsent,dtTrackingConsent\n{rows}", "utf-8")
+    db = tmp_path / "c.db"
+    invoke("import", good, "--db", db)
+
+    _, verified, _ = invoke("verify", "--db", db)
+    _, _, exported = invoke("export-csv", "--db", db)
+    _, _, imported = invoke("import", bad, "--db", db)
+
+    s = "" if count == 1 else "s"
+    assert (
+        verified.strip() == f"checked {count} contact{s} and {count} event{s}: intact"
+    )
+    assert exported.strip() == f"exported {count} contact{s}"
+    assert f"... and {count} more error{s} (use --rejects FILE" in imported

@@ -243,6 +243,10 @@ def _close(state: dict[str, Any]) -> None:
         bar.__exit__(None, None, None)
 
 
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _shortened(text: str) -> str:
     # A cell may be megabytes long; the rejects file has it whole.
     if len(text) <= _LINE_SHOWN:
@@ -256,7 +260,7 @@ def _summarise(report: ImportReport, rejects: Path | None) -> None:
     hidden = len(report.errors) - _ERRORS_SHOWN
     if hidden > 0:
         more = f"written to {rejects}" if rejects else "use --rejects FILE to see them"
-        click.echo(f"... and {hidden} more errors ({more})", err=True)
+        click.echo(f"... and {_counted(hidden, 'more error')} ({more})", err=True)
     if not report.applied:
         click.echo(
             "Nothing was imported because some rows are bad; fix them or use"
@@ -296,7 +300,7 @@ def export_csv_command(db: Path, output: Path, delimiter: str) -> None:
             count = export_csv(store, sys.stdout, delimiter=separator)
         else:
             count = export_csv(store, output, delimiter=separator)
-    click.echo(f"exported {count} contacts", err=True)
+    click.echo(f"exported {_counted(count, 'contact')}", err=True)
 
 
 @main.command("status")
@@ -346,7 +350,8 @@ def verify_command(db: Path) -> None:
     for found in report.breaks:
         click.echo(f"broken: {found}")
     click.echo(
-        f"checked {report.contacts} contacts and {report.events} events:"
+        f"checked {_counted(report.contacts, 'contact')}"
+        f" and {_counted(report.events, 'event')}:"
         f" {'intact' if report.ok else f'{len(report.breaks)} broken'}"
     )
     if not report.ok:
