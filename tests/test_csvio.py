@@ -892,6 +892,26 @@ def test_a_failing_write_is_an_export_error() -> None:
         export_csv(MemoryStore(), FullDisk())
 
 
+FORMULAS = ('=HYPERLINK("http://x.test","a")', "+1", "-2+3", "@SUM(A1)", "'=1")
+
+
+def test_formula_like_ids_are_exported_as_they_are_and_read_back() -> None:
+    """Given ids that a spreadsheet would take for formulas, then the export
+    writes them unchanged and importing the file gives back the same ids.
+    """
+    source = MemoryStore()
+    run(csv_bytes([[cid, "yes", "2024-01-01T00:00Z"] for cid in FORMULAS]), source)
+    text = io.StringIO()
+
+    export_csv(source, text, contact_ids=FORMULAS)
+    target = MemoryStore()
+    run(io.BytesIO(text.getvalue().encode()), target)
+
+    exported = [row[0] for row in csv.reader(io.StringIO(text.getvalue()))][1:]
+    assert exported == list(FORMULAS)
+    assert sorted(target.contact_ids()) == sorted(FORMULAS)
+
+
 # -- Properties ---------------------------------------------------------------
 
 
@@ -1097,3 +1117,17 @@ def test_the_import_is_within_twice_the_csv_baseline() -> None:
 def test_exporting_streams_contact_ids_from_sqlite() -> None:
     """Given a SQLite store, then contact_ids streams rather than lists."""
     raise AssertionError("SQLiteStore.contact_ids returns a list iterator")
+
+
+@pytest.mark.skip(
+    reason="CSV export does not neutralise spreadsheet formulas (docs/limitations.md)"
+)
+def test_the_export_neutralises_spreadsheet_formulas() -> None:
+    """Given an id starting with =, then no exported cell starts with =."""
+    store = MemoryStore()
+    run(csv_bytes([["=1+1", "yes", "2024-01-01T00:00Z"]]), store)
+    text = io.StringIO()
+
+    export_csv(store, text)
+
+    assert not any(line.startswith("=") for line in text.getvalue().splitlines())

@@ -931,6 +931,11 @@ def export_csv(
     ``hasTrackingConsent`` is ``true``, ``false`` or empty (never asked);
     ``dtTrackingConsent`` is ISO 8601 with its offset, or empty.
 
+    Contact ids are written exactly as stored, so the file reads back to the
+    same ids. The export does not neutralise spreadsheet formulas: an id
+    such as ``=HYPERLINK(...)`` is written as it is, and a spreadsheet
+    program opening the file may run it (see the Limitations page).
+
     Args:
         store: Where the consent comes from.
         target: A path, or a text file open for writing (opened with
