@@ -265,6 +265,28 @@ def test_a_column_mixing_both_orders_is_refused(tmp_path: Path) -> None:
     assert "differs within the column" in refused.value.errors[0].rule
 
 
+@pytest.mark.parametrize(
+    ("cell", "order"),
+    [
+        ("2024-03-16T10:00Z", None),
+        ("16 March 2024 10:00Z", None),
+        ("16/03/2024 10:00Z", DateOrder.DAY_FIRST),
+        ("03/04/2024 10:00Z", DateOrder.DAY_FIRST),
+    ],
+)
+def test_the_report_names_an_order_only_when_a_cell_needed_one(
+    tmp_path: Path, cell: str, order: DateOrder | None
+) -> None:
+    """Given the French locale, then the report names the day/month order
+    only when a numeric date was read in it, and None for ISO dates.
+    """
+    path = write(tmp_path / "d.csv", f"{HEADER}\nA,oui,{cell}\n")
+
+    report = run(path, MemoryStore(), locale="fr")
+
+    assert report.date_order is order
+
+
 def test_ambiguous_dates_need_an_order_from_the_caller_or_locale(
     tmp_path: Path,
 ) -> None:

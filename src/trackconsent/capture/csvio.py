@@ -299,7 +299,11 @@ class ImportReport:
         errors: Every broken rule of the bad rows, in file order.
         applied: False when bad rows stopped the import before anything was
             applied.
-        date_order: The day/month order used for numeric dates, if decided.
+        date_order: The day/month order the file's numeric dates (such as
+            ``03/04/2024``) were read in. None when no cell needed one (every
+            date ISO 8601 or spelled out), whatever the locale or option
+            says, and None when the order could not be decided (those cells
+            are then bad rows).
     """
 
     rows_read: int
@@ -671,6 +675,11 @@ class _Import:
     def order(self) -> DateOrder | None:
         return self.survey.decide(self.options.date_order, self.fallback)
 
+    @property
+    def used_order(self) -> DateOrder | None:
+        """The order numeric cells were read in; None if the file had none."""
+        return self.order if self.survey.numeric else None
+
     def check(self, phase: str, rejects: _Rejects | None, *, surveying: bool) -> _Tally:
         """Read every row without applying anything; count and collect errors."""
         tally = _Tally()
@@ -870,7 +879,7 @@ def import_csv(
         rejects = _Rejects(options.rejects, stack, csvfile)
         if options.apply_good_rows:
             run.check("checking", None, surveying=True)
-            return _report(run.apply(rejects), run.order, applied=True)
+            return _report(run.apply(rejects), run.used_order, applied=True)
         has_file = options.rejects is not None
         return _checked_then_applied(run, rejects, has_rejects_file=has_file)
 
@@ -884,13 +893,13 @@ def _checked_then_applied(
         # in the order now decided (and write the bad rows if asked).
         tally = run.check("checking again", rejects, surveying=False)
     if tally.rejected:
-        report = _report(tally, run.order, applied=False)
+        report = _report(tally, run.used_order, applied=False)
         log.info("import refused: %d bad rows of %d", tally.rejected, tally.rows)
         raise RejectedRowsError(report, what=run.csvfile.name)
 
     # A clean file still gets its (empty) rejects file, so none is left over
     # from an earlier run.
-    return _report(run.apply(rejects), run.order, applied=True)
+    return _report(run.apply(rejects), run.used_order, applied=True)
 
 
 def _report(tally: _Tally, order: DateOrder | None, *, applied: bool) -> ImportReport:
