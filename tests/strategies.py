@@ -641,3 +641,22 @@ def off_site_relative_links(draw: st.DrawFn) -> str:
 
 
 __all__ += ["off_site_relative_links"]
+
+
+_DATE_PARTS = (
+    "2024", "1999", "0001", "9999", "24", "03", "16", "31", "00", "-", "/", ".",
+    ":", " ", "T", "Z", "+", "+25:00", "+24:00", "-24:00", "+2500", "+23:59",
+    "-9999", "UTC", "GMT", "CET", "Mar", "March", "pm", "am", "1e9", "\u0660",
+)  # fmt: skip
+
+
+@st.composite
+def date_cells(draw: st.DrawFn) -> str:
+    """Draw any text for a date cell: arbitrary, or pieces of dates run together."""
+    if draw(st.booleans()):
+        # Any text a UTF-8 file can hold: lone surrogates cannot be encoded.
+        return draw(st.text(st.characters(exclude_categories=["Cs"]), max_size=40))
+    return "".join(draw(st.lists(st.sampled_from(_DATE_PARTS), max_size=12)))
+
+
+__all__ += ["date_cells"]

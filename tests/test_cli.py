@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import pytest
 from click.testing import CliRunner
@@ -147,7 +150,15 @@ def test_errors_are_one_line_without_a_traceback(
     for code, _, err in results:
         assert code != 0
         assert "Traceback" not in err
-    assert results[0][2].strip().startswith("Error: 3 invalid values in the header:")
+    assert results[0][2].strip().startswith("Error: 4 invalid values in the header:")
+    assert (
+        results[0][2]
+        .strip()
+        .endswith(
+            "line 1: none of the columns found (split on semicolon); map the file's"
+            " names: 'Email Address;Tracking OK;LAST_CHANGED'"
+        )
+    )
     assert len(results[0][2].strip().splitlines()) == 1
     assert "no such file" in results[1][2]
     assert "not a known time zone: 'Mars/Olympus'" in results[2][2]
@@ -191,3 +202,149 @@ def test_the_installed_command_runs(command: list[str]) -> None:
 
     assert done.returncode == 0, done.stderr
     assert "Usage: trackconsent import [OPTIONS] FILE" in done.stdout
+
+
+def test_paths_that_cannot_be_written_are_one_line_errors(tmp_path: Path) -> None:
+    """Given an export or a rejects file in a folder that does not exist, or
+    a store in one, then each command prints one 'Error:' line and exits 1.
+    """
+    good = tmp_path / "ok.csv"
+    good.write_text(
+        "id,hasTrackingConsent,dtTrackingConsent\nA,yes,2024-01-01T00:00Z\n",
+        encoding="utf-8",
+    )
+    db, missing = tmp_path / "c.db", tmp_path / "missing"
+    invoke("import", good, "--db", db, "--no-progress")
+
+    results = [
+        invoke("export-csv", "--db", db, "-o", missing / "x.csv"),
+        invoke(
+            "import", good, "--db", db, "--rejects", missing / "r.csv", "--no-progress"
+        ),
+        invoke("import", good, "--db", missing / "c.db", "--no-progress"),
+    ]
+
+    for code, _, err in results:
+        assert code == 1
+        assert len(err.strip().splitlines()) == 1
+        assert err.startswith("Error: ")
+        assert str(missing) in err
+
+
+def test_a_field_given_twice_to_column_is_a_usage_error(tmp_path: Path) -> None:
+    """Given --column id=a --column id=b, then the command refuses the option
+    naming the field, instead of silently keeping the last pair.
+    """
+    path = tmp_path / "f.csv"
+    path.write_text("a,b\n", encoding="utf-8")
+
+    code, _, err = invoke(
+        "import",
+        path,
+        "--db",
+        tmp_path / "c.db",
+        "--column",
+        "id=a",
+        "--column",
+        "id=b",
+    )
+
+    assert code == 2
+    assert "Invalid value for '--column': id given twice: 'id=b'" in err
+    assert not (tmp_path / "c.db").exists()
+
+
+def _header_only(tmp_path: Path) -> Path:
+    path = tmp_path / "empty.csv"
+    path.write_text("id,hasTrackingConsent,dtTrackingConsent\n", encoding="utf-8")
+    return path
+
+
+def test_no_progress_is_written_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    """Given stderr that is not a terminal, then the import writes no progress
+    lines there, only what matters.
+    """
+    code, out, err = invoke("import", _header_only(tmp_path), "--db", tmp_path / "c.db")
+
+    assert code == 0
+    assert "rows read:     0" in out
+    assert err == ""
+
+
+def test_the_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
+    """Given the installed command with stderr on a terminal, then it draws
+    the progress of each phase there.
+    """
+    command = str(Path(sys.executable).with_name("trackconsent"))
+    main_end, terminal = pty.openpty()
+    args = ["import", str(_header_only(tmp_path)), "--db", str(tmp_path / "c.db")]
+
+    with os.fdopen(main_end, "rb", buffering=0) as drawn:
+        done = subprocess.run([command, *args], stderr=terminal, check=False)
+        os.close(terminal)
+        shown = _read_all(drawn)
+
+    assert done.returncode == 0
+    assert b"checking" in shown
+    assert b"importing" in shown
+
+
+def _read_all(stream: IO[bytes]) -> bytes:
+    chunks = []
+    while True:
+        try:
+            chunk = stream.read(4096)
+        except OSError:  # Linux reports the closed terminal as EIO.
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_a_rejected_megabyte_cell_is_shown_shortened(tmp_path: Path) -> None:
+    """Given a 200 KB contact id, then the import reads the file, rejects that
+    row and shows its error in at most 300 characters.
+    """
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "id,hasTrackingConsent,dtTrackingConsent\n"
+        f"{'x' * 200_000},yes,2024-01-01T00:00Z\n",
+        encoding="utf-8",
+    )
+
+    code, out, err = invoke("import", path, "--db", tmp_path / "c.db")
+
+    assert code == 1
+    assert "rejected:      1" in out
+    shown = err.splitlines()[0]
+    assert shown.startswith("rejected: line 2, id: longer than 1024 characters: 'xxx")
+    assert len(shown) == len("rejected: ") + 300
+    assert shown.endswith("...")
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_counts_are_printed_in_the_right_number(tmp_path: Path, count: int) -> None:
+    """Given one or two contacts, and one or two bad rows past the twenty
+    shown, then verify, export-csv and import say contact/contacts,
+    event/events and error/errors to match.
+    """
+    good = tmp_path / "good.csv"
+    rows = "".join(f"c{n},yes,2024-01-01T00:00Z\n" for n in range(count))
+    good.write_text(f"id,hasTrackingConsent,dtTrackingConsent\n{rows}", "utf-8")
+    bad = tmp_path / "bad.csv"
+    rows = "".join(f"c{n},maybe,2024-01-01T00:00Z\n" for n in range(20 + count))
+    bad.write_text(f"id,hasTrackingConsent,dtTrackingConsent\n{rows}", "utf-8")
+    db = tmp_path / "c.db"
+    invoke("import", good, "--db", db)
+
+    _, verified, _ = invoke("verify", "--db", db)
+    _, _, exported = invoke("export-csv", "--db", db)
+    _, _, imported = invoke("import", bad, "--db", db)
+
+    s = "" if count == 1 else "s"
+    assert (
+        verified.strip() == f"checked {count} contact{s} and {count} event{s}: intact"
+    )
+    assert exported.strip() == f"exported {count} contact{s}"
+    assert f"... and {count} more error{s} (use --rejects FILE" in imported

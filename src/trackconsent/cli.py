@@ -45,6 +45,7 @@ __all__ = ["db_option", "main", "open_store"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _ERRORS_SHOWN: Final = 20
+_LINE_SHOWN: Final = 300
 _DEFAULT_ACTOR: Final = "trackconsent-cli"
 
 
@@ -112,13 +113,24 @@ def _zone(
         raise click.BadParameter(f"not a known time zone: {value!r}") from None
 
 
+def _column_map(
+    _ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]
+) -> ColumnMap:
+    try:
+        return ColumnMap.from_pairs(value)
+    except InvalidValuesError as error:
+        reasons = "; ".join(f"{e.rule}: {e.value!r}" for e in error.errors)
+        raise click.BadParameter(reasons) from None
+
+
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @db_option
 @click.option(
     "--column",
-    "columns",
+    "mapping",
     multiple=True,
+    callback=_column_map,
     metavar="FIELD=NAME",
     help="Read FIELD (id, hasTrackingConsent or dtTrackingConsent) from the"
     " column NAME. Repeat for each renamed column.",
@@ -158,7 +170,7 @@ def _zone(
 def import_command(
     file: Path,
     db: Path,
-    columns: tuple[str, ...],
+    mapping: ColumnMap,
     locale: str | None,
     zone: tzinfo | None,
     date_order: str | None,
@@ -182,8 +194,9 @@ def import_command(
         apply_good_rows=apply_good_rows,
         rejects=rejects,
     )
-    mapping = ColumnMap.from_pairs(columns)
-    with open_store(db) as store, _progress(enabled=not no_progress) as progress:
+    # A bar only where someone watches: piped or logged stderr gets none.
+    shown = not no_progress and sys.stderr.isatty()
+    with open_store(db) as store, _progress(enabled=shown) as progress:
         try:
             report = import_csv(
                 file,
@@ -231,13 +244,24 @@ def _close(state: dict[str, Any]) -> None:
         bar.__exit__(None, None, None)
 
 
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _shortened(text: str) -> str:
+    # A cell may be megabytes long; the rejects file has it whole.
+    if len(text) <= _LINE_SHOWN:
+        return text
+    return text[: _LINE_SHOWN - 3] + "..."
+
+
 def _summarise(report: ImportReport, rejects: Path | None) -> None:
     for error in report.errors[:_ERRORS_SHOWN]:
-        click.echo(f"rejected: {error}", err=True)
+        click.echo(f"rejected: {_shortened(str(error))}", err=True)
     hidden = len(report.errors) - _ERRORS_SHOWN
     if hidden > 0:
         more = f"written to {rejects}" if rejects else "use --rejects FILE to see them"
-        click.echo(f"... and {hidden} more errors ({more})", err=True)
+        click.echo(f"... and {_counted(hidden, 'more error')} ({more})", err=True)
     if not report.applied:
         click.echo(
             "Nothing was imported because some rows are bad; fix them or use"
@@ -277,7 +301,7 @@ def export_csv_command(db: Path, output: Path, delimiter: str) -> None:
             count = export_csv(store, sys.stdout, delimiter=separator)
         else:
             count = export_csv(store, output, delimiter=separator)
-    click.echo(f"exported {count} contacts", err=True)
+    click.echo(f"exported {_counted(count, 'contact')}", err=True)
 
 
 @main.command("status")
@@ -327,7 +351,8 @@ def verify_command(db: Path) -> None:
     for found in report.breaks:
         click.echo(f"broken: {found}")
     click.echo(
-        f"checked {report.contacts} contacts and {report.events} events:"
+        f"checked {_counted(report.contacts, 'contact')}"
+        f" and {_counted(report.events, 'event')}:"
         f" {'intact' if report.ok else f'{len(report.breaks)} broken'}"
     )
     if not report.ok:

@@ -10,7 +10,8 @@ is ever filled in from today, and two-digit years are refused because their
 century would be.
 
 A cell without a time of day means the start of that day. A cell without an
-offset is read in the zone the caller names; without a zone it is refused.
+offset is read in the zone the caller names; without a zone it is refused. An
+offset of 24 hours or more is refused (``offset out of range``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ _DEFAULTS: Final = (datetime(2000, 1, 1), datetime(2001, 2, 2))
 _UTC_NAMES: Final = frozenset({"UTC", "GMT", "UT", "Z"})
 _MONTHS: Final = 12
 _PLACEHOLDER: Final = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _offset(moment: datetime) -> timedelta:
+    """The moment's UTC offset, refused unless strictly within a day."""
+    try:
+        # datetime refuses an offset of a day or more that dateutil accepted.
+        return moment.utcoffset() or timedelta(0)
+    except ValueError:
+        raise Refused("offset out of range") from None
 
 
 class DateOrder(enum.Enum):
@@ -218,8 +228,7 @@ class DateReader:
         if one.tzinfo is not None:
             # A fixed offset, whatever dateutil's tzinfo class, so nothing
             # depends on the machine's local zone.
-            offset = one.utcoffset() or timedelta(0)
-            return one.replace(tzinfo=timezone(offset))
+            return one.replace(tzinfo=timezone(_offset(one)))
 
         return self._aware(one)
 

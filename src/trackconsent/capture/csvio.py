@@ -8,10 +8,15 @@ then importing gives the same state.
 
 How a file is read:
 
-- UTF-8, with or without a byte order mark. The delimiter is the one of
+- UTF-8, with or without a byte order mark; bytes that are not UTF-8 stop
+  the import, named by their line and offset. The delimiter is the one of
   ``,`` ``;`` or tab that occurs most often, outside quotes, in the header
   line (``,`` when none does). Quoted cells may hold line breaks; lines are
   numbered as in a text editor, a row taking the number of its first line.
+  A cell may hold up to 16 MiB (16 777 216 characters); past that the file
+  cannot be read on safely and the import stops, naming the line. To read
+  such cells, `import_csv` raises the csv module's cell size limit, which is
+  the whole process's, to that bound if it is lower (it is never lowered).
 - Booleans: true/false, 1/0, yes/no in any case, trimmed; a locale adds its
   own words (`LOCALES`); a marker (such as ``x``) may be configured to mean
   yes. An empty consent cell changes nothing.
@@ -23,6 +28,9 @@ How a file is read:
   and an import made later must not pass its own time off as that moment (nor
   let an old file override a newer answer). Such a row is a bad row. A date
   with an empty answer changes nothing and is not read.
+- A date later than the import's ``recorded_at`` is a bad row: an answer
+  cannot have been given after it was recorded, and a future date would
+  outrank every real answer until that day came.
 
 How a file is applied:
 
@@ -55,7 +63,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from itertools import chain
 from json.encoder import encode_basestring_ascii as _json_text
 from pathlib import Path
@@ -64,7 +72,13 @@ from typing import IO, Any, BinaryIO, Final, Protocol
 import attrs
 
 from trackconsent.capture._csvdates import DateOrder, DateReader, OrderSurvey, Refused
-from trackconsent.errors import FieldError, InvalidValueError, InvalidValuesError
+from trackconsent.errors import (
+    ExportError,
+    FieldError,
+    InvalidValueError,
+    InvalidValuesError,
+    TrackConsentError,
+)
 from trackconsent.model import (
     FIELD_DATE,
     FIELD_FLAG,
@@ -96,10 +110,17 @@ ProgressCallback = Callable[[str, int, int], None]
 
 _ID: Final = "id"
 _DELIMITERS: Final = (",", ";", "\t")
+_SHOWN: Final = 80  # characters of a header line quoted in an error
 _MAX_ID: Final = 1024
 _PROGRESS_EVERY: Final = 8192
+_CELL_LIMIT: Final = 16 * 1024 * 1024  # characters; see the module docstring
+_EXCERPT: Final = 40  # bytes shown either side of bytes that are not UTF-8
 _BASE_YES: Final = frozenset({"true", "yes", "1"})
 _BASE_NO: Final = frozenset({"false", "no", "0"})
+# How far a row's date may lie after the import's recorded_at. None at all: a
+# clock-skew allowance here could only be looser than the model's own, and
+# events built on the fast path are not checked again.
+_CLOCK_SKEW: Final = timedelta(0)
 # Frozen attrs classes refuse setattr; building an already-checked event sets
 # its slots the way attrs' own __init__ does.
 _new: Final = object.__new__
@@ -192,24 +213,40 @@ class ColumnMap:
     def from_pairs(cls, pairs: Iterable[str]) -> ColumnMap:
         """Build a map from ``field=Column name`` pairs, as the command line gives.
 
-        The fields are ``id``, ``hasTrackingConsent`` and ``dtTrackingConsent``.
+        The fields are ``id``, ``hasTrackingConsent`` and ``dtTrackingConsent``;
+        each may be given once.
 
         Raises:
-            InvalidValuesError: a pair without ``=`` or with an unknown field.
+            InvalidValuesError: a pair without ``=`` or a column name, with an
+                unknown field, or for a field already given; every bad pair
+                is listed.
         """
         names = {_ID: _ID, FIELD_FLAG: FIELD_FLAG, FIELD_DATE: FIELD_DATE}
+        given: set[str] = set()
         errors = []
         for pair in pairs:
-            field, sep, column = pair.partition("=")
-            if not sep or field.strip() not in names or not column.strip():
-                rule = f"not field=column with field one of {', '.join(names)}"
+            field, sep, column = (part.strip() for part in pair.partition("="))
+            rule = _pair_rule(field, column, given) if sep else "not FIELD=NAME"
+            if rule:
                 errors.append(FieldError("column", rule, pair))
                 continue
-            names[field.strip()] = column.strip()
+            given.add(field)
+            names[field] = column
         if errors:
             raise InvalidValuesError(errors, what="column mapping")
 
         return cls(id=names[_ID], flag=names[FIELD_FLAG], date=names[FIELD_DATE])
+
+
+def _pair_rule(field: str, column: str, given: set[str]) -> str | None:
+    """Why ``field=column`` cannot be used, or None."""
+    if field not in (_ID, FIELD_FLAG, FIELD_DATE):
+        return f"unknown field, not one of {_ID}, {FIELD_FLAG}, {FIELD_DATE}"
+    if field in given:
+        return f"{field} given twice"
+    if not column:
+        return "empty column name"
+    return None
 
 
 @attrs.frozen
@@ -226,7 +263,9 @@ class ImportOptions:
         marker: A word meaning yes (such as ``x``), for files that tick a
             box; an empty cell still changes nothing.
         apply_good_rows: Apply the good rows even when some are bad.
-        rejects: A file to write the bad rows to, with their reasons.
+        rejects: A file to write the bad rows to, with their reasons. It is
+            rewritten by every run, with its header only when no row is bad,
+            and may not be the imported file.
         batch_size: Rows looked up and appended per batch.
     """
 
@@ -260,7 +299,11 @@ class ImportReport:
         errors: Every broken rule of the bad rows, in file order.
         applied: False when bad rows stopped the import before anything was
             applied.
-        date_order: The day/month order used for numeric dates, if decided.
+        date_order: The day/month order the file's numeric dates (such as
+            ``03/04/2024``) were read in. None when no cell needed one (every
+            date ISO 8601 or spelled out), whatever the locale or option
+            says, and None when the order could not be decided (those cells
+            are then bad rows).
     """
 
     rows_read: int
@@ -301,7 +344,14 @@ def _delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
-def _header(cells: Sequence[str], delimiter: str, columns: ColumnMap) -> _Header:
+def _header(
+    first: str, cells: Sequence[str], delimiter: str, columns: ColumnMap
+) -> _Header:
+    """Find the mapped columns in the header line ``first``, split as ``cells``."""
+    shown = _shortened(first.rstrip("\r\n"))
+    if not shown.strip():
+        rule = "no header: the first line must name the columns"
+        raise InvalidValuesError([FieldError("line 1", rule, shown)], what="the header")
     cells = tuple(cell.strip() for cell in cells)
     errors = [
         FieldError(f"line 1, {name}", "duplicate column", name)
@@ -311,6 +361,8 @@ def _header(cells: Sequence[str], delimiter: str, columns: ColumnMap) -> _Header
     for _, name in wanted:
         if name not in cells:
             errors.append(FieldError("line 1", "missing column", name))
+    if not any(name in cells for _, name in wanted):
+        errors.append(FieldError("line 1", _unsplit_rule(cells, delimiter), shown))
     if errors:
         raise InvalidValuesError(errors, what="the header")
     index = {key: cells.index(name) for key, name in wanted}
@@ -318,11 +370,24 @@ def _header(cells: Sequence[str], delimiter: str, columns: ColumnMap) -> _Header
     return _Header(cells, delimiter, index["id"], index["flag"], index["date"])
 
 
+def _unsplit_rule(cells: Sequence[str], delimiter: str) -> str:
+    """Why no mapped column is in a header: no delimiter, or other names."""
+    if len(cells) <= 1:
+        return "none of the columns found (no comma, semicolon or tab to split on)"
+    name = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter]
+    return f"none of the columns found (split on {name}); map the file's names"
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
 class _CsvFile:
     """A seekable CSV source read from the start as many times as needed."""
 
-    def __init__(self, binary: BinaryIO, name: str) -> None:
+    def __init__(self, binary: BinaryIO, name: str, path: Path | None) -> None:
         self.name = name
+        self.path = path
         self._binary = binary
         binary.seek(0, os.SEEK_END)
         self.size = binary.tell()
@@ -339,13 +404,31 @@ class _CsvFile:
                 delimiter = _delimiter(first)
                 reader = csv.reader(chain([first], text), delimiter=delimiter)
                 cells = next(reader, [])
-            except (csv.Error, UnicodeDecodeError) as error:
-                rule = "not readable CSV"
-                raise InvalidValueError("line 1", rule, str(error)) from None
-            header = _header(cells, delimiter, columns)
+            except csv.Error as error:
+                raise _unreadable("line 1", error) from None
+            header = _header(first, cells, delimiter, columns)
             yield header, _records(reader)
+        except UnicodeDecodeError:
+            # The decoder reads ahead, so its error locates nothing: find the
+            # bytes again, line by line.
+            raise self._undecodable() from None
         finally:
             text.detach()
+
+    def _undecodable(self) -> InvalidValueError:
+        """The first bytes that are not UTF-8, with their line and offset."""
+        self._binary.seek(0)
+        offset = 0
+        for number, raw in enumerate(self._binary, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                rule = f"not UTF-8 (byte {offset + error.start} of the file)"
+                start = max(0, error.start - _EXCERPT)
+                excerpt = raw[start : error.end + _EXCERPT].rstrip(b"\r\n")
+                return InvalidValueError(f"line {number}", rule, excerpt)
+            offset += len(raw)
+        return InvalidValueError("file", "not UTF-8", self.name)
 
     @property
     def position(self) -> int:
@@ -372,12 +455,26 @@ def _records(reader: _Reader) -> Iterator[Row]:
             cells = next(reader)
         except StopIteration:
             return
-        except (csv.Error, UnicodeDecodeError) as error:
-            where = f"line {line + 1}"
-            raise InvalidValueError(where, "not readable CSV", str(error)) from None
+        except csv.Error as error:
+            raise _unreadable(f"line {line + 1}", error) from None
         start, line = line + 1, reader.line_num
         if cells:
             yield start, cells
+
+
+def _unreadable(where: str, error: csv.Error) -> InvalidValueError:
+    if str(error).startswith("field larger than field limit"):
+        limit = csv.field_size_limit()
+        value = f"a cell is longer than {limit} characters"
+        return InvalidValueError(where, "not readable CSV", value)
+    return InvalidValueError(where, "not readable CSV", str(error))
+
+
+def _allow_long_cells() -> None:
+    """Raise the csv module's cell size limit to 16 MiB at least."""
+    # The limit is the process's, shared with the host: only ever raised.
+    if csv.field_size_limit() < _CELL_LIMIT:
+        csv.field_size_limit(_CELL_LIMIT)
 
 
 @contextmanager
@@ -390,9 +487,9 @@ def _opened(source: str | os.PathLike[str] | BinaryIO) -> Iterator[_CsvFile]:
             except OSError as error:
                 rule = f"cannot be opened ({error.strerror})"
                 raise InvalidValueError("file", rule, str(source)) from None
-            yield _CsvFile(binary, path.name)
+            yield _CsvFile(binary, path.name, path)
     else:
-        yield _CsvFile(source, getattr(source, "name", "the file"))
+        yield _CsvFile(source, getattr(source, "name", "the file"), None)
 
 
 # -- Turning rows into answers -------------------------------------------------
@@ -404,12 +501,17 @@ class _RowReader:
     """Check one row's cells and return what it says."""
 
     def __init__(
-        self, header: _Header, words: Mapping[str, Answer], dates: DateReader
+        self,
+        header: _Header,
+        words: Mapping[str, Answer],
+        dates: DateReader,
+        latest: datetime,
     ) -> None:
         self._header = header
         self._width = len(header.cells)
         self._words = words
         self._dates = dates
+        self._latest = latest
 
     def read(self, line: int, cells: list[str]) -> Parsed | list[FieldError] | None:
         """The row's contact, answer and moment; None if the answer is empty."""
@@ -429,6 +531,8 @@ class _RowReader:
         moment: datetime | FieldError | None
         try:
             moment = self._dates.read(cell) if cell else None
+            if moment is not None and moment > self._latest:
+                raise Refused("later than the import time")
         except Refused as refused:
             moment = FieldError(self._path(line, header.date), refused.rule, cell)
         if (
@@ -488,26 +592,22 @@ def _words(options: ImportOptions) -> dict[str, Answer]:
 
 
 class _Rejects:
-    """Write bad rows, with their line and reasons, to a CSV file."""
+    """Write bad rows, with their line and reasons, to a CSV file.
 
-    def __init__(self, path: Path | None, stack: ExitStack) -> None:
-        self._stack = stack
-        self._path = path
+    The file is opened before the first pass, so a path that cannot be written
+    is refused before any row is read, and a clean run leaves it with its
+    header only rather than an earlier run's rows.
+    """
+
+    def __init__(self, path: Path | None, stack: ExitStack, source: _CsvFile) -> None:
+        self._handle = None if path is None else _open_rejects(path, stack, source)
         self._write: Callable[[Iterable[object]], object] | None = None
 
     def start(self, header: _Header) -> None:
-        """Create the file and write the header: the file's, plus line and reasons."""
-        if self._path is None:
+        """Write the header once: the file's, plus line and reasons."""
+        if self._handle is None or self._write is not None:
             return
-        try:
-            handle = self._stack.enter_context(
-                self._path.open("w", encoding="utf-8", newline="")
-            )
-        except OSError as error:
-            raise InvalidValueError(
-                "rejects", "cannot be written", str(self._path)
-            ) from error
-        writer = csv.writer(handle, delimiter=header.delimiter)
+        writer = csv.writer(self._handle, delimiter=header.delimiter)
         writer.writerow([*header.cells, "rejected line", "rejected because"])
         self._write = writer.writerow
 
@@ -516,6 +616,16 @@ class _Rejects:
         if self._write is not None:
             reasons = "; ".join(str(error) for error in errors)
             self._write([*cells, line, reasons])
+
+
+def _open_rejects(path: Path, stack: ExitStack, source: _CsvFile) -> IO[str]:
+    if source.path is not None and path.exists() and path.samefile(source.path):
+        raise InvalidValueError("rejects", "is the file being imported", str(path))
+    try:
+        return stack.enter_context(path.open("w", encoding="utf-8", newline=""))
+    except OSError as error:
+        rule = f"cannot be written ({error.strerror})"
+        raise InvalidValueError("rejects", rule, str(path)) from None
 
 
 @attrs.define
@@ -558,11 +668,17 @@ class _Import:
         dates = DateReader(
             self.options.timezone, order, self.survey, surveying=surveying
         )
-        return _RowReader(header, self.words, dates)
+        latest = self.events.recorded_at + _CLOCK_SKEW
+        return _RowReader(header, self.words, dates, latest)
 
     @property
     def order(self) -> DateOrder | None:
         return self.survey.decide(self.options.date_order, self.fallback)
+
+    @property
+    def used_order(self) -> DateOrder | None:
+        """The order numeric cells were read in; None if the file had none."""
+        return self.order if self.survey.numeric else None
 
     def check(self, phase: str, rejects: _Rejects | None, *, surveying: bool) -> _Tally:
         """Read every row without applying anything; count and collect errors."""
@@ -629,8 +745,9 @@ class _EventMaker:
     """Build the events of a batch: only for rows that differ from the status.
 
     Every value of an import event is checked before it gets here: the row
-    reader checks contact id, answer and moment, and the constructor checks
-    ``recorded_at`` and ``actor`` by building one event the ordinary way.
+    reader checks contact id, answer and moment (never after ``recorded_at``),
+    and the constructor checks ``recorded_at`` and ``actor`` by building one
+    event the ordinary way.
     Running attrs' validators and `trackconsent.model.content_id` again for
     each of a million rows would cost more than reading the file, so events
     are built directly, with the id computed from a precomputed tail of the
@@ -735,7 +852,8 @@ def import_csv(
         source: A path, or a seekable binary file open for reading.
         store: Where the events go.
         recorded_at: When the import records its events (aware); the caller
-            reads the clock, the import never does.
+            reads the clock, the import never does. A row dated later is a
+            bad row.
         actor: Who runs the import; part of each event and of its id.
         columns: Which columns hold the id, the answer and the date.
         options: Locale, zone, date order, marker, bad-row handling, batch size.
@@ -747,19 +865,21 @@ def import_csv(
     Raises:
         RejectedRowsError: some rows are bad and ``apply_good_rows`` is off;
             nothing was applied, every error is listed.
-        InvalidValueError: the file cannot be read as CSV, or its header
-            lacks a mapped column, or an argument is wrong.
+        InvalidValueError: the file cannot be read as CSV (such as a cell
+            over 16 MiB), or its header lacks a mapped column, or an
+            argument is wrong.
         StorageError: the store failed; whole batches before it are applied.
     """
     columns = columns or ColumnMap()
     options = options or ImportOptions()
     events = _EventMaker(recorded_at, actor)
+    _allow_long_cells()
     with _opened(source) as csvfile, ExitStack() as stack:
         run = _Import(csvfile, store, events, columns, options, progress)
-        rejects = _Rejects(options.rejects, stack)
+        rejects = _Rejects(options.rejects, stack, csvfile)
         if options.apply_good_rows:
             run.check("checking", None, surveying=True)
-            return _report(run.apply(rejects), run.order, applied=True)
+            return _report(run.apply(rejects), run.used_order, applied=True)
         has_file = options.rejects is not None
         return _checked_then_applied(run, rejects, has_rejects_file=has_file)
 
@@ -773,11 +893,13 @@ def _checked_then_applied(
         # in the order now decided (and write the bad rows if asked).
         tally = run.check("checking again", rejects, surveying=False)
     if tally.rejected:
-        report = _report(tally, run.order, applied=False)
+        report = _report(tally, run.used_order, applied=False)
         log.info("import refused: %d bad rows of %d", tally.rejected, tally.rows)
         raise RejectedRowsError(report, what=run.csvfile.name)
 
-    return _report(run.apply(_Rejects(None, ExitStack())), run.order, applied=True)
+    # A clean file still gets its (empty) rejects file, so none is left over
+    # from an earlier run.
+    return _report(run.apply(rejects), run.used_order, applied=True)
 
 
 def _report(tally: _Tally, order: DateOrder | None, *, applied: bool) -> ImportReport:
@@ -818,6 +940,11 @@ def export_csv(
     ``hasTrackingConsent`` is ``true``, ``false`` or empty (never asked);
     ``dtTrackingConsent`` is ISO 8601 with its offset, or empty.
 
+    Contact ids are written exactly as stored, so the file reads back to the
+    same ids. The export does not neutralise spreadsheet formulas: an id
+    such as ``=HYPERLINK(...)`` is written as it is, and a spreadsheet
+    program opening the file may run it (see the Limitations page).
+
     Args:
         store: Where the consent comes from.
         target: A path, or a text file open for writing (opened with
@@ -830,17 +957,20 @@ def export_csv(
 
     Returns:
         How many contacts were written.
+
+    Raises:
+        InvalidValueError: a wrong delimiter, or a target path that cannot be
+            opened for writing (no such folder, a folder, no permission).
+        ExportError: writing failed part way (a full disk, a closed pipe);
+            what was written before stays.
+        StorageError: the store failed.
     """
     columns = columns or ColumnMap()
     if delimiter not in _DELIMITERS:
         raise InvalidValueError("delimiter", "not one of , ; or tab", delimiter)
     ids = store.contact_ids() if contact_ids is None else iter(contact_ids)
-    with ExitStack() as stack:
-        if isinstance(target, str | os.PathLike):
-            target = stack.enter_context(
-                Path(target).open("w", encoding="utf-8", newline="")
-            )
-        writer = csv.writer(target, delimiter=delimiter, lineterminator="\n")
+    with _writable(target) as handle:
+        writer = csv.writer(handle, delimiter=delimiter, lineterminator="\n")
         writer.writerow([columns.id, columns.flag, columns.date])
         written = 0
         for chunk in _chunks(ids, batch_size):
@@ -851,6 +981,31 @@ def export_csv(
     log.info("exported %d contacts", written)
 
     return written
+
+
+@contextmanager
+def _writable(target: str | os.PathLike[str] | IO[str]) -> Iterator[IO[str]]:
+    """The target open for writing; OS errors become trackconsent errors."""
+    name = str(target) if isinstance(target, str | os.PathLike) else "the stream"
+    try:
+        with ExitStack() as stack:
+            if isinstance(target, str | os.PathLike):
+                target = stack.enter_context(_open_for_writing(Path(target)))
+            yield target
+    except TrackConsentError:
+        raise
+    except OSError as error:
+        # Also a full disk found only when the file is flushed on closing.
+        rule = f"cannot be written ({error.strerror or error})"
+        raise ExportError(str(FieldError("target", rule, name))) from error
+
+
+def _open_for_writing(path: Path) -> IO[str]:
+    try:
+        return path.open("w", encoding="utf-8", newline="")
+    except OSError as error:
+        rule = f"cannot be written ({error.strerror})"
+        raise InvalidValueError("target", rule, str(path)) from None
 
 
 def _export_row(contact_id: str, consent: Consent) -> list[str]:
