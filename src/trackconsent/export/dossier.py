@@ -414,8 +414,10 @@ def _record(log_: ExportLog, record: ExportRecord, out: Target) -> None:
     try:
         log_.record(record)
     except BaseException:
-        if isinstance(out, str | PathLike):
-            Path(out).unlink(missing_ok=True)
+        # Only a regular file can be the archive just written: a device or
+        # a pipe named as the output is never removed.
+        if isinstance(out, str | PathLike) and Path(out).is_file():
+            Path(out).unlink()
         raise
     log.info(
         "exported contact %s: %d files, %d bytes, %s",
