@@ -145,6 +145,12 @@ def test_dates_in_other_zones_compare_as_instants() -> None:
         recorded_at=tokyo,
         source=Source.IMPORT,
     )
-    b = attrs.evolve(a, event_id="other", answer=Answer.REFUSED, occurred_at=london)
+    b = attrs.evolve(
+        a,
+        event_id="other",
+        answer=Answer.REFUSED,
+        occurred_at=london,
+        recorded_at=london,
+    )
 
     assert consent_status([a, b]).state is ConsentState.REFUSED

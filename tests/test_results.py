@@ -472,7 +472,8 @@ def _events_for(consent_map: dict[str, Consent]) -> list[ConsentEvent]:
     for contact, consent in consent_map.items():
         if consent.at is not None:
             event = make_event(contact, Answer(consent.state.value), 0)
-            events.append(attrs.evolve(event, occurred_at=consent.at))
+            moment = consent.at
+            events.append(attrs.evolve(event, occurred_at=moment, recorded_at=moment))
     return events
 
 
