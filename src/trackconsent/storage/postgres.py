@@ -55,6 +55,7 @@ from trackconsent.storage.base import (
     StatusMap,
     VerifyReport,
     check_batch,
+    check_batch_item,
     check_contact_id,
     check_contact_ids,
 )
@@ -318,7 +319,13 @@ class PostgresStore(ClosingStore):
             StorageError: the server failed, or other writers kept getting in
                 the way for every attempt; nothing of the batch is stored.
         """
-        batch = list(check_batch(events))
+        # The heads are locked by contact before the batch is split, so the
+        # items are checked here, once, not in every retry.
+        items: Iterable[object] = check_batch(events)
+        batch = [
+            item if isinstance(item, ConsentEvent) else check_batch_item(n, item)
+            for n, item in enumerate(items)
+        ]
         with self._lock, self._translated("append"):
             fresh, repeats = self._append_with_retries(batch)
         if fresh:
