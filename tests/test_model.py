@@ -295,3 +295,15 @@ def test_enum_errors_use_the_right_article() -> None:
         _event(answer="granted")
     with pytest.raises(InvalidValueError, match="state: not a ConsentState member"):
         Consent("granted")  # type: ignore[arg-type]
+
+
+def test_capture_enum_errors_use_the_right_article_too() -> None:
+    """Given a form submission whose identification is a plain string, then the
+    message reads "not an Identification member".
+    """
+    from trackconsent.capture.forms import Submission
+
+    with pytest.raises(
+        InvalidValueError, match="identified_by: not an Identification member"
+    ):
+        Submission("f", "verified")  # type: ignore[arg-type]
