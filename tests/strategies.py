@@ -370,9 +370,12 @@ __all__ += [
 ]
 
 _wording = st.text(
-    alphabet=st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40
+    alphabet=st.characters(exclude_categories=("Cs", "Cc", "Cf", "Zl", "Zp")),
+    min_size=1,
+    max_size=40,
 ).filter(str.strip)
-"""Form texts, markup and quotes included: rendering must escape them."""
+"""Form texts, markup and quotes included: rendering must escape them. Control
+and format characters are refused in every text of the record."""
 
 _field_names = st.from_regex(r"[A-Za-z][A-Za-z0-9_.:-]{0,12}", fullmatch=True)
 

@@ -6,11 +6,19 @@ import random
 from datetime import UTC, datetime
 
 import attrs
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.strategies import event_lists, events
-from trackconsent import Answer, Consent, ConsentEvent, ConsentState, Source
+from trackconsent import (
+    Answer,
+    Consent,
+    ConsentEvent,
+    ConsentState,
+    InvalidValueError,
+    Source,
+)
 from trackconsent.ledger import chain, consent_status, event_order_key, verify_chain
 from trackconsent.testing import make_event
 
@@ -145,6 +153,33 @@ def test_dates_in_other_zones_compare_as_instants() -> None:
         recorded_at=tokyo,
         source=Source.IMPORT,
     )
-    b = attrs.evolve(a, event_id="other", answer=Answer.REFUSED, occurred_at=london)
+    b = attrs.evolve(
+        a,
+        event_id="other",
+        answer=Answer.REFUSED,
+        occurred_at=london,
+        recorded_at=london,
+    )
 
     assert consent_status([a, b]).state is ConsentState.REFUSED
+
+
+@pytest.mark.parametrize(
+    ("events", "rule"),
+    [
+        (None, "not an iterable"),
+        ("ab", "not an iterable"),
+        (make_event("a", Answer.GRANTED, 1), "not an iterable"),
+        ([1], "item not a ConsentEvent"),
+        ([make_event("a", Answer.GRANTED, 1), None], "item not a ConsentEvent"),
+    ],
+    ids=["None", "a string", "a single event", "a number", "None after an event"],
+)
+def test_consent_status_names_a_wrong_argument(events: object, rule: str) -> None:
+    """Given consent_status called with something other than events, then
+    InvalidValueError names the events argument.
+    """
+    with pytest.raises(InvalidValueError) as caught:
+        consent_status(events)  # type: ignore[arg-type]
+
+    assert (caught.value.path, caught.value.rule.startswith(rule)) == ("events", True)

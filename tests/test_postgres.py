@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
@@ -167,11 +168,14 @@ def test_a_value_the_server_cannot_hold_is_a_storage_error(
     url: str, schema: str
 ) -> None:
     """Given a contact id with a NUL character, which PostgreSQL text cannot
-    hold, then append fails with StorageError and stores nothing of the batch.
+    hold (the model refuses it; built here with validation off, as a stand-in
+    for any value the server refuses), then append fails with StorageError and
+    stores nothing of the batch.
     """
     with PostgresStore(url, schema=schema) as store:
         good = make_event("a", Answer.GRANTED, 1)
-        bad = make_event("nul\x00id", Answer.GRANTED, 1)
+        with attrs.validators.disabled():
+            bad = attrs.evolve(good, event_id="ev_nul", contact_id="nul\x00id")
 
         with pytest.raises(StorageError, match="append") as caught:
             store.append([good, bad])
@@ -321,16 +325,3 @@ def test_a_store_borrows_connections_from_a_pool(url: str, schema: str) -> None:
 
     with ConnectionPool(url) as pool:
         PostgresStore(pool, schema=schema).close()
-
-
-@pytest.mark.skip(
-    reason="Contact ids with a NUL character cannot be stored in PostgreSQL:"
-    " its text type cannot hold U+0000"
-)
-def test_a_contact_id_with_a_nul_character_round_trips(url: str, schema: str) -> None:
-    """Given a contact id holding NUL, then its history comes back unchanged."""
-    event = make_event("nul\x00id", Answer.GRANTED, 1)
-    with PostgresStore(url, schema=schema) as store:
-        store.append([event])
-
-        assert store.history("nul\x00id") == [event]

@@ -472,7 +472,8 @@ def _events_for(consent_map: dict[str, Consent]) -> list[ConsentEvent]:
     for contact, consent in consent_map.items():
         if consent.at is not None:
             event = make_event(contact, Answer(consent.state.value), 0)
-            events.append(attrs.evolve(event, occurred_at=consent.at))
+            moment = consent.at
+            events.append(attrs.evolve(event, occurred_at=moment, recorded_at=moment))
     return events
 
 
@@ -693,3 +694,54 @@ def test_a_mapping_is_read_only_for_its_untracked_recipients() -> None:
 
     assert view.untracked == 100
     assert consent_map.reads <= 100
+
+
+def _one_sending() -> ResultSet:
+    rows = [RecipientResult(cid, frozenset({Outcome.SENT})) for cid in ("g", "r")]
+    return ResultSet.from_rows("m", Channel.EMAIL, rows)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "path"),
+    [
+        ((None, {}, ON), "result_set"),
+        (("rows", {}, ON), "result_set"),
+        ((_one_sending(), None, ON), "consents"),
+        ((_one_sending(), ["g"], ON), "consents"),
+        ((_one_sending(), {}, None), "settings"),
+        ((_one_sending(), None, OFF), "consents"),
+    ],
+    ids=["no result set", "text", "no consents", "a list", "no settings", "off"],
+)
+def test_filter_results_names_a_wrong_argument(
+    arguments: tuple[object, object, object], path: str
+) -> None:
+    """Given filter_results called with a wrong argument, feature on or off,
+    then InvalidValueError names that argument.
+    """
+    with pytest.raises(InvalidValueError) as caught:
+        filter_results(*arguments)  # type: ignore[arg-type]
+
+    assert caught.value.path == path
+
+
+@given(
+    value=st.sampled_from(["granted", None, True, 1, ConsentState.GRANTED]),
+    settings=st.sampled_from([ON, ON_OPT_IN]),
+    size=st.sampled_from([0, 50]),
+)
+def test_a_mapping_value_that_is_not_a_consent_names_its_recipient(
+    value: object, settings: ProjectSettings, size: int
+) -> None:
+    """Given a mapping of consents whose value for a recipient is not a
+    Consent, walked whole or probed, then InvalidValueError names that
+    recipient.
+    """
+    consents: dict[str, object] = {f"other{n}": GRANTED for n in range(size)}
+    consents["g"] = value
+
+    with pytest.raises(InvalidValueError) as caught:
+        filter_results(_one_sending(), consents, settings)  # type: ignore[arg-type]
+
+    assert caught.value.path == "consents['g']"
+    assert caught.value.rule == "not a Consent"

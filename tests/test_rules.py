@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import attrs
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.strategies import consents, injection_rules, project_settings
 from trackconsent import (
@@ -115,3 +116,19 @@ def test_a_rule_applies_unless_the_contact_is_untracked_and_it_should_not(
 def test_rules_round_trip_through_attrs(rule: InjectionRule) -> None:
     """Given any rule, then rebuilding it from its fields gives an equal one."""
     assert InjectionRule(**attrs.asdict(rule, recurse=False)) == rule
+
+
+@given(trigger=st.sampled_from(Trigger), consent=consents())
+def test_a_stored_rule_loads_with_the_option_and_the_feature_off(
+    trigger: Trigger, consent: Consent
+) -> None:
+    """Given a rule loaded through the plain constructor with the option on a
+    project whose feature is off (stored rules must load), then it is built,
+    and it applies to every contact while the feature stays off.
+    """
+    days = 30 if trigger is Trigger.INACTIVE else None
+    rule = InjectionRule("r", trigger, only_tracked_contacts=True, inactive_days=days)
+
+    assert rule.only_tracked_contacts
+    assert rule_applies(rule, consent, OFF)
+    assert rule_applies(rule, LookupFailed(), OFF)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,6 +13,7 @@ from trackconsent import (
     Answer,
     Consent,
     ConsentState,
+    InvalidValueError,
     ProjectSettings,
     SQLiteStore,
     is_tracked,
@@ -71,3 +73,27 @@ def test_a_selection_holds_exactly_the_tracked_matches(
     )
     assert selection.contact_ids == expected
     assert selection.excluded == len(unique) - len(expected)
+
+
+@pytest.mark.parametrize(
+    ("matches", "consents", "settings", "path"),
+    [
+        ("abc", {}, ON, "contact_ids"),
+        (None, {}, ON, "contact_ids"),
+        (["a"], None, ON, "consents"),
+        (["a"], {}, None, "settings"),
+        (["a"], {"a": "refused"}, ON, "consents['a']"),
+    ],
+    ids=["a string", "no matches", "no consents", "no settings", "bad value"],
+)
+def test_a_wrong_argument_is_named(
+    matches: object, consents: object, settings: object, path: str
+) -> None:
+    """Given select_by_history called with a wrong argument (a string of
+    matches would read as one id per character), then InvalidValueError
+    names it.
+    """
+    with pytest.raises(InvalidValueError) as caught:
+        select_by_history(matches, consents, settings)  # type: ignore[arg-type]
+
+    assert caught.value.path == path

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.strategies import consents, project_settings
 from trackconsent import (
@@ -91,3 +92,84 @@ def test_with_the_feature_off_everyone_is_tracked(
         )
 
     assert tracking_decision(consent, settings) is Decision.TRACKED
+
+
+@pytest.mark.parametrize(
+    ("make", "path", "rule"),
+    [
+        (lambda: ProjectSettings(""), "project_id", "must not be empty"),
+        (lambda: ProjectSettings(None), "project_id", "not a string"),
+        (lambda: ProjectSettings("p", regime="strict"), "regime", "not a Regime"),
+        (
+            lambda: ProjectSettings("p", feature_history=[ON.feature_history[0]]),
+            "feature_history",
+            "not a tuple",
+        ),
+        (
+            lambda: ProjectSettings("p", feature_history=("on",)),
+            "feature_history",
+            "not a FeatureSwitch",
+        ),
+    ],
+    ids=["empty id", "no id", "regime as text", "history as list", "history item"],
+)
+def test_settings_refuse_a_wrong_field(make: object, path: str, rule: str) -> None:
+    """Given settings built with a wrong field, then InvalidValueError names it."""
+    with pytest.raises(InvalidValueError) as caught:
+        make()  # type: ignore[operator]
+
+    assert caught.value.path == path
+    assert caught.value.rule.startswith(rule)
+
+
+@given(enabled=st.sampled_from(["no", "yes", 0, 1, None, "", [True]]))
+def test_a_switch_must_be_a_real_bool(enabled: object) -> None:
+    """Given a switch to something other than True or False ("no" is truthy),
+    then it is refused and the feature is never read as on.
+    """
+    with pytest.raises(InvalidValueError, match="enabled: not a bool"):
+        ProjectSettings("p").switch_feature(enabled, actor="ops", at=NOW)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("actor", "at", "path"),
+    [
+        ("", NOW, "actor"),
+        (None, NOW, "actor"),
+        ("ops\x00", NOW, "actor"),
+        ("ops", datetime(2024, 6, 1), "at"),
+        ("ops", "2024-06-01", "at"),
+    ],
+    ids=["empty actor", "no actor", "control in actor", "naive at", "text at"],
+)
+def test_a_switch_names_who_and_when_properly(
+    actor: object, at: object, path: str
+) -> None:
+    """Given a switch with an empty actor or a naive moment, then it is
+    refused naming the field.
+    """
+    with pytest.raises(InvalidValueError) as caught:
+        ProjectSettings("p").switch_feature(True, actor=actor, at=at)  # type: ignore[arg-type]
+
+    assert caught.value.path == path
+
+
+@pytest.mark.parametrize(
+    ("consent", "settings", "path"),
+    [
+        (None, ON, "consent"),
+        ("granted", ON, "consent"),
+        (Consent.unknown(), None, "settings"),
+        (Consent.unknown(), "p", "settings"),
+    ],
+)
+def test_the_decision_names_a_wrong_argument(
+    consent: object, settings: object, path: str
+) -> None:
+    """Given tracking_decision called with something other than a Consent and
+    ProjectSettings, then InvalidValueError names the argument.
+    """
+    with pytest.raises(InvalidValueError) as caught:
+        tracking_decision(consent, settings)  # type: ignore[arg-type]
+
+    assert caught.value.path == path

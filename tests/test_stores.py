@@ -11,6 +11,7 @@ import pytest
 from trackconsent import (
     Answer,
     ConsentState,
+    InvalidValueError,
     MemoryStore,
     SchemaVersionError,
     SQLiteStore,
@@ -122,3 +123,33 @@ def test_a_file_that_is_not_a_database_is_a_storage_error(tmp_path: Path) -> Non
 
     with pytest.raises(StorageError):
         SQLiteStore(path)
+
+
+@pytest.mark.parametrize("path", [None, 5, b"store.db", ["store.db"]], ids=repr)
+def test_a_path_that_is_not_a_path_is_refused_and_creates_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: object
+) -> None:
+    """Given SQLiteStore called with None, a number, bytes or a list, then
+    InvalidValueError names the path and no file appears (it used to create
+    one named after the value).
+    """
+    monkeypatch.chdir(tmp_path)
+
+    with pytest.raises(InvalidValueError, match="path: not a file path"):
+        SQLiteStore(path)  # type: ignore[arg-type]
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_that_is_not_a_database_says_why(tmp_path: Path) -> None:
+    """Given a file that is not SQLite, then the StorageError gives SQLite's
+    reason as well as the file.
+    """
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"not a database, just text\n" * 200)
+
+    with pytest.raises(StorageError) as caught:
+        SQLiteStore(path)
+
+    assert "notes.db" in str(caught.value)
+    assert "file is not a database" in str(caught.value)

@@ -27,6 +27,7 @@ from typing import Final
 
 import attrs
 
+from trackconsent.errors import InvalidValueError
 from trackconsent.model import Answer, Consent, ConsentEvent, Evidence
 
 __all__ = [
@@ -66,11 +67,24 @@ def consent_status(events: Iterable[ConsentEvent]) -> Consent:
     Returns:
         The consent of the event that happened last (see the module's tie rule),
         or `Consent.unknown` when there is none.
+
+    Raises:
+        InvalidValueError: ``events`` is not an iterable of events.
     """
-    latest = max(events, key=event_order_key, default=None)
+    if isinstance(events, ConsentEvent | str | bytes) or not isinstance(
+        events, Iterable
+    ):
+        raise InvalidValueError("events", "not an iterable of ConsentEvent", events)
+    latest = max(events, key=_checked_order_key, default=None)
     if latest is None:
         return Consent.unknown()
     return Consent.of(latest)
+
+
+def _checked_order_key(event: object) -> tuple[datetime, int, str]:
+    if not isinstance(event, ConsentEvent):
+        raise InvalidValueError("events", "item not a ConsentEvent", event)
+    return event_order_key(event)
 
 
 def canonical_event(event: ConsentEvent) -> bytes:

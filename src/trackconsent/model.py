@@ -11,8 +11,9 @@ import enum
 import hashlib
 import ipaddress
 import json
+import unicodedata
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import attrs
@@ -22,6 +23,7 @@ from trackconsent.errors import InvalidValueError
 __all__ = [
     "FIELD_DATE",
     "FIELD_FLAG",
+    "MAX_CLOCK_SKEW",
     "Answer",
     "Channel",
     "Channels",
@@ -33,6 +35,7 @@ __all__ = [
     "Source",
     "content_id",
     "require_aware",
+    "require_text",
 ]
 
 FIELD_FLAG: Final = "hasTrackingConsent"
@@ -41,7 +44,20 @@ FIELD_FLAG: Final = "hasTrackingConsent"
 FIELD_DATE: Final = "dtTrackingConsent"
 """Name of the contact field holding the moment of the answer in force."""
 
+MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
+"""How far ``occurred_at`` may lie after ``recorded_at``: the clock skew allowed
+between the machine that saw the answer and the one that records it. An event
+dated later than that is refused, since an answer from the future would stay
+in force over every real answer until its date."""
+
 _MAX_TEXT = 1024
+
+# Unicode categories refused in texts: control characters (NUL, tab, line
+# feed, escape ...), invisible format characters (bidirectional overrides,
+# zero-width joiners), lone surrogates, and line and paragraph separators.
+# Drivers truncate or refuse some of them and all of them hide what an id
+# really is when it is shown or logged.
+_REFUSED_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
 class Answer(enum.Enum):
@@ -110,15 +126,39 @@ def _optional_aware(
         require_aware(attribute.name, value)
 
 
-def _text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+def require_text(field: str, value: object) -> str:
+    """Return ``value`` if it is a valid text of the consent record, else raise.
+
+    A valid text is a string, not blank, of at most 1024 characters, without
+    control characters, format characters (such as U+202E, which reverses the
+    text shown), lone surrogates, or line and paragraph separators.
+
+    Args:
+        field: The field name used in the error message.
+        value: The value to check.
+
+    Raises:
+        InvalidValueError: ``value`` breaks one of the rules above.
+    """
     if not isinstance(value, str):
-        raise InvalidValueError(attribute.name, "not a string", value)
+        raise InvalidValueError(field, "not a string", value)
     if not value.strip():
-        raise InvalidValueError(attribute.name, "must not be empty", value)
+        raise InvalidValueError(field, "must not be empty", value)
     if len(value) > _MAX_TEXT:
-        raise InvalidValueError(
-            attribute.name, f"longer than {_MAX_TEXT} characters", value
-        )
+        raise InvalidValueError(field, f"longer than {_MAX_TEXT} characters", value)
+    # isprintable is one C loop that is true for nearly every text; only the
+    # rare text holding a space other than U+0020 or an unassigned character
+    # is looked at character by character.
+    if not value.isprintable():
+        for char in value:
+            if unicodedata.category(char) in _REFUSED_CATEGORIES:
+                rule = f"control or format character U+{ord(char):04X}"
+                raise InvalidValueError(field, rule, value)
+    return value
+
+
+def _text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    require_text(attribute.name, value)
 
 
 def _optional_text(
@@ -129,15 +169,32 @@ def _optional_text(
 
 
 def _enum_member(kind: type[enum.Enum]) -> Any:
+    rule = f"not {_article(kind.__name__)} member"
+
     def check(
         _instance: object, attribute: attrs.Attribute[Any], value: object
     ) -> None:
         if not isinstance(value, kind):
-            raise InvalidValueError(
-                attribute.name, f"not a {kind.__name__} member", value
-            )
+            raise InvalidValueError(attribute.name, rule, value)
 
     return check
+
+
+def _instance_of(kind: type) -> Any:
+    rule = f"not {_article(kind.__name__)}"
+
+    def check(
+        _instance: object, attribute: attrs.Attribute[Any], value: object
+    ) -> None:
+        if not isinstance(value, kind):
+            raise InvalidValueError(attribute.name, rule, value)
+
+    return check
+
+
+def _article(name: str) -> str:
+    """``a Source``, ``an Answer``: the name with its indefinite article."""
+    return f"an {name}" if name[0] in "AEIOUaeiou" else f"a {name}"
 
 
 def _ip(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -184,6 +241,16 @@ class Evidence:
 _EVIDENCE_PARTS: Final = tuple(field.name for field in attrs.fields(Evidence))
 
 
+def _check_not_ahead(event: ConsentEvent) -> None:
+    if event.occurred_at - event.recorded_at > MAX_CLOCK_SKEW:
+        raise InvalidValueError(
+            "occurred_at",
+            f"later than recorded_at {event.recorded_at.isoformat()}"
+            f" by more than {MAX_CLOCK_SKEW}",
+            event.occurred_at,
+        )
+
+
 @attrs.frozen
 class ConsentEvent:
     """One recorded answer. Events are appended, never edited or deleted.
@@ -191,6 +258,11 @@ class ConsentEvent:
     Two events with the same ``event_id`` are the same event: a store keeps the
     first and ignores the repeat. `ConsentEvent.new` derives the id from the
     content, so a retried webhook or a re-imported row is recognised.
+
+    An answer cannot be recorded before it is given: ``occurred_at`` may lie
+    after ``recorded_at`` by `MAX_CLOCK_SKEW` (five minutes) at most, to allow
+    for clocks that disagree a little. A later date is refused, since an answer
+    dated in the future would outrank every real answer until that date.
 
     Attributes:
         event_id: Stable identifier of the event.
@@ -209,8 +281,12 @@ class ConsentEvent:
     occurred_at: datetime = attrs.field(validator=_aware)
     recorded_at: datetime = attrs.field(validator=_aware)
     source: Source = attrs.field(validator=_enum_member(Source))
-    evidence: Evidence = attrs.field(factory=Evidence)
+    evidence: Evidence = attrs.field(factory=Evidence, validator=_instance_of(Evidence))
     actor: str | None = attrs.field(default=None, validator=_optional_text)
+
+    def __attrs_post_init__(self) -> None:
+        """Check the two moments against each other, once both are valid."""
+        _check_not_ahead(self)
 
     @classmethod
     def new(
@@ -228,9 +304,17 @@ class ConsentEvent:
 
         The id covers contact, answer, moment, source, evidence and actor, but
         not ``recorded_at``: the same answer recorded twice gets the same id.
+
+        Raises:
+            InvalidValueError: a value breaks its field's rule; the id is only
+                computed from values that passed.
         """
         evidence = evidence if evidence is not None else Evidence()
-        require_aware("occurred_at", occurred_at)
+        # content_id reads these values' attributes: check them first, with
+        # the fields' own validators, so a wrong type gets the house's error.
+        values = (contact_id, answer, occurred_at, source, evidence, actor)
+        for field, value in zip(_ID_FIELDS, values, strict=True):
+            field.validator(None, field, value)
         event_id = content_id(contact_id, answer, occurred_at, source, evidence, actor)
         return cls(
             event_id=event_id,
@@ -242,6 +326,12 @@ class ConsentEvent:
             evidence=evidence,
             actor=actor,
         )
+
+
+_ID_FIELDS: Final = tuple(
+    getattr(attrs.fields(ConsentEvent), name)
+    for name in ("contact_id", "answer", "occurred_at", "source", "evidence", "actor")
+)
 
 
 def content_id(

@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from trackconsent.errors import FeatureDisabledError, InvalidValueError
-from trackconsent.model import require_aware
+from trackconsent.model import _aware, _enum_member, _instance_of, _text
 
 __all__ = ["FeatureSwitch", "ProjectSettings", "Regime"]
 
@@ -28,15 +28,17 @@ class Regime(enum.Enum):
 
 @attrs.frozen
 class FeatureSwitch:
-    """One switching of the feature: on or off, by whom, when."""
+    """One switching of the feature: on or off, by whom, when.
 
-    enabled: bool
-    actor: str
-    at: datetime = attrs.field()
+    Attributes:
+        enabled: True for on, False for off; nothing else, not even 1 or "no".
+        actor: Who switched it.
+        at: When (aware).
+    """
 
-    @at.validator
-    def _check_at(self, _attribute: attrs.Attribute[Any], value: datetime) -> None:
-        require_aware("at", value)
+    enabled: bool = attrs.field(validator=_instance_of(bool))
+    actor: str = attrs.field(validator=_text)
+    at: datetime = attrs.field(validator=_aware)
 
 
 def _ordered(
@@ -44,6 +46,11 @@ def _ordered(
     _attribute: attrs.Attribute[Any],
     switches: tuple[FeatureSwitch, ...],
 ) -> None:
+    if not isinstance(switches, tuple):
+        raise InvalidValueError("feature_history", "not a tuple", switches)
+    for switch in switches:
+        if not isinstance(switch, FeatureSwitch):
+            raise InvalidValueError("feature_history", "not a FeatureSwitch", switch)
     for earlier, later in itertools.pairwise(switches):
         if later.at < earlier.at:
             raise InvalidValueError(
@@ -64,8 +71,8 @@ class ProjectSettings:
         feature_history: Every switching of the feature, oldest first.
     """
 
-    project_id: str = "default"
-    regime: Regime = attrs.field(default=Regime.OPT_OUT)
+    project_id: str = attrs.field(default="default", validator=_text)
+    regime: Regime = attrs.field(default=Regime.OPT_OUT, validator=_enum_member(Regime))
     feature_history: tuple[FeatureSwitch, ...] = attrs.field(
         default=(), validator=_ordered
     )
@@ -84,6 +91,10 @@ class ProjectSettings:
             enabled: True to switch on, False to switch off.
             actor: Who switched it.
             at: When (aware).
+
+        Raises:
+            InvalidValueError: ``enabled`` is not a bool, ``actor`` is not a
+                non-empty text, ``at`` is naive or earlier than the last switch.
         """
         switch = FeatureSwitch(enabled=enabled, actor=actor, at=at)
         return attrs.evolve(self, feature_history=(*self.feature_history, switch))

@@ -12,7 +12,7 @@ from typing import Any, Final
 import attrs
 
 from trackconsent.errors import InvalidValueError
-from trackconsent.model import ConsentEvent, Evidence, require_aware
+from trackconsent.model import ConsentEvent, Evidence, _article, require_aware
 
 __all__ = ["enum_member", "optional_aware", "optional_text", "text"]
 
@@ -41,7 +41,7 @@ def enum_member(kind: type[enum.Enum]) -> Any:
         try:
             is_member(instance, attribute, value)
         except TypeError:
-            rule = f"not a {kind.__name__} member"
+            rule = f"not {_article(kind.__name__)} member"
             raise InvalidValueError(attribute.name, rule, value) from None
 
     return check

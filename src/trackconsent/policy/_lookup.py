@@ -18,14 +18,15 @@ once per state rather than once per contact.
 from __future__ import annotations
 
 import operator
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from itertools import compress, repeat
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
+from trackconsent.errors import InvalidValueError
 from trackconsent.model import Consent, ConsentState, _text
-from trackconsent.policy.tracking import is_tracked
+from trackconsent.policy.tracking import _check_settings, is_tracked
 from trackconsent.settings import ProjectSettings
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "LookupFailed",
     "Selector",
     "StatusLookup",
+    "check_lookup_arguments",
     "is_tracked_now",
     "selector",
 ]
@@ -42,6 +44,8 @@ __all__ = [
 # than walked whole: walking a project's every contact for a small sending
 # would cost more than the probes.
 _WALK_FACTOR = 2
+
+_ABSENT: Any = object()
 
 
 @attrs.frozen
@@ -114,6 +118,30 @@ class Selector:
 _KEEP_EVERYONE = Selector(frozenset(), keep_members=False)
 
 
+def check_lookup_arguments(
+    contact_ids: object, consents: object, settings: object
+) -> None:
+    """Refuse, once on entry, arguments a batched look-up cannot use.
+
+    Only the containers are checked: the values of a mapping of consents are
+    checked where they are read (see `selector`).
+
+    Raises:
+        InvalidValueError: ``contact_ids`` is a string or not iterable,
+            ``consents`` is neither a mapping nor has ``status_many``, or
+            ``settings`` is not `ProjectSettings`.
+    """
+    if isinstance(contact_ids, str | bytes) or not isinstance(contact_ids, Iterable):
+        raise InvalidValueError(
+            "contact_ids", "not an iterable of contact ids", contact_ids
+        )
+    if not isinstance(consents, Mapping | StatusLookup):
+        raise InvalidValueError(
+            "consents", "not a mapping of consents or a store", consents
+        )
+    _check_settings(settings)
+
+
 def selector(
     contact_ids: Collection[str], consents: Consents, settings: ProjectSettings
 ) -> Selector:
@@ -125,6 +153,10 @@ def selector(
             A contact absent from a mapping reads as never asked, as a contact
             with no event does in a store.
         settings: The project's settings.
+
+    Raises:
+        InvalidValueError: a value of a mapping of consents is not a
+            `Consent`; the error names the contact.
     """
     if not settings.feature_enabled:
         return _KEEP_EVERYONE
@@ -154,11 +186,30 @@ def _ids_in_state(
         # A store's StatusMap answers without building a Consent per contact.
         found = map(operator.is_, map(states, contact_ids), repeat(state))
         return set(compress(contact_ids, found))
+    try:
+        return _members_in_state(contact_ids, consents, state)
+    except AttributeError:
+        # Checking every value up front would slow the common case; a value
+        # without ``state`` is found here, after the fact, and named.
+        values: Mapping[str, object] = consents
+        for contact_id, consent in values.items():
+            if not isinstance(consent, Consent):
+                path = f"consents[{contact_id!r}]"
+                raise InvalidValueError(path, "not a Consent", consent) from None
+        raise
+
+
+def _members_in_state(
+    contact_ids: Collection[str],
+    consents: Mapping[str, Consent],
+    state: ConsentState,
+) -> set[str]:
     if len(consents) <= _WALK_FACTOR * len(contact_ids):
         return {cid for cid, consent in consents.items() if consent.state is state}
     get = consents.get
+    # A sentinel, not None: a None value is a wrong value, named as such.
     return {
         cid
         for cid in contact_ids
-        if (consent := get(cid)) is not None and consent.state is state
+        if (consent := get(cid, _ABSENT)) is not _ABSENT and consent.state is state
     }

@@ -42,6 +42,7 @@ from trackconsent.policy._lookup import (
     ConsentNow,
     Consents,
     LookupFailed,
+    check_lookup_arguments,
     is_tracked_now,
     selector,
 )
@@ -690,8 +691,17 @@ def filter_results(
 
     Returns:
         The view: tracked rows, totals over everyone, the untracked count.
+
+    Raises:
+        InvalidValueError: ``result_set`` is not a `ResultSet`, ``consents``
+            neither a mapping nor a store, ``settings`` not `ProjectSettings`,
+            or a value of the mapping read is not a `Consent` (the error
+            names the recipient).
     """
+    if not isinstance(result_set, ResultSet):
+        raise InvalidValueError("result_set", "not a ResultSet", result_set)
     rows = result_set.rows
+    check_lookup_arguments(rows, consents, settings)
     if settings.feature_enabled:
         chosen = selector(_RecipientIds(rows), consents, settings)
         members = chosen.ids

@@ -70,11 +70,18 @@ def _check_days(instance: InjectionRule, _attribute: Any, days: int | None) -> N
 class InjectionRule:
     """An automation rule that injects contacts into a scenario.
 
+    Create a rule a user sets up with `new`, and change the option with
+    `with_only_tracked_contacts`: both refuse ``only_tracked_contacts`` on a
+    project without the feature. The plain constructor does *not* check the
+    feature, on purpose: it loads stored rules, which must load whatever the
+    project's state is now. Such a rule is harmless: `rule_applies` ignores
+    the option while the feature is off.
+
     Attributes:
         rule_id: The host's identifier of the rule.
         trigger: What fires it.
-        only_tracked_contacts: Apply to tracked contacts only. Set it through
-            `new` or `with_only_tracked_contacts`, which check the feature.
+        only_tracked_contacts: Apply to tracked contacts only. Counts only
+            while the feature is on; see above for where it is checked.
         inactive_days: For the inactive trigger: days without engagement.
         message_id: For opened, clicked, not opened: the message watched.
     """

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from trackconsent.policy._lookup import Consents, selector
+from trackconsent.policy._lookup import Consents, check_lookup_arguments, selector
 from trackconsent.settings import ProjectSettings
 
 __all__ = ["SegmentSelection", "select_by_history"]
@@ -54,7 +54,13 @@ def select_by_history(
         consents: A mapping by contact id or a store, looked up once.
         settings: The project's settings; with the feature off every match is
             kept.
+
+    Raises:
+        InvalidValueError: ``matches`` is a string or not iterable,
+            ``consents`` neither a mapping nor a store, ``settings`` not
+            `ProjectSettings`, or a value of the mapping is not a `Consent`.
     """
+    check_lookup_arguments(matches, consents, settings)
     ids = list(dict.fromkeys(matches))
     chosen = selector(ids, consents, settings)
     kept = tuple(cid for cid in ids if chosen.is_tracked(cid))

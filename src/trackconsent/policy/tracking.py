@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 
+from trackconsent.errors import InvalidValueError
 from trackconsent.model import Consent, ConsentState
 from trackconsent.settings import ProjectSettings, Regime
 
@@ -27,7 +28,14 @@ def tracking_decision(consent: Consent, settings: ProjectSettings) -> Decision:
     Args:
         consent: The contact's consent in force.
         settings: The project's settings.
+
+    Raises:
+        InvalidValueError: ``consent`` is not a `Consent` or ``settings`` not
+            `ProjectSettings`.
     """
+    if not isinstance(consent, Consent):
+        raise InvalidValueError("consent", "not a Consent", consent)
+    _check_settings(settings)
     return (
         Decision.TRACKED if is_tracked(consent.state, settings) else Decision.UNTRACKED
     )
@@ -43,3 +51,14 @@ def is_tracked(state: ConsentState, settings: ProjectSettings) -> bool:
     if state is ConsentState.UNKNOWN:
         return settings.regime is Regime.OPT_OUT
     return state is ConsentState.GRANTED
+
+
+def _check_settings(settings: object) -> ProjectSettings:
+    """Return ``settings`` if it is `ProjectSettings`, else raise.
+
+    Raises:
+        InvalidValueError: ``settings`` is anything else, None included.
+    """
+    if not isinstance(settings, ProjectSettings):
+        raise InvalidValueError("settings", "not a ProjectSettings", settings)
+    return settings

@@ -12,6 +12,10 @@ from trackconsent.storage.base import (
     ConsentStore,
     StatusMap,
     VerifyReport,
+    check_batch,
+    check_batch_item,
+    check_contact_id,
+    check_contact_ids,
 )
 from trackconsent.storage.memory import MemoryStore
 from trackconsent.storage.sqlite import SQLiteStore
@@ -26,6 +30,10 @@ __all__ = [
     "SQLiteStore",
     "StatusMap",
     "VerifyReport",
+    "check_batch",
+    "check_batch_item",
+    "check_contact_id",
+    "check_contact_ids",
 ]
 
 

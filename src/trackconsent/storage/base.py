@@ -16,6 +16,14 @@ which `trackconsent.testing.ConsentStoreContract` checks on any adapter:
 - `ConsentStore.contact_ids` iterates every contact with at least one event.
 - `ConsentStore.verify` walks every contact's hash chain and reports breaks.
 - Driver failures surface as `trackconsent.errors.StorageError`.
+- A wrong argument is refused on entry with
+  `trackconsent.errors.InvalidValueError` naming it: a single event or a
+  string given to ``append``, an item of a batch that is not a
+  `ConsentEvent`, a contact id that is not a string, a string given as
+  ``status_many``'s ids (it would read as one id per character). An adapter
+  checks with `check_batch` and `check_batch_item` (while it reads the batch),
+  `check_contact_id` and `check_contact_ids`: cheap checks, once per call
+  and once per event, never once per id of a batched look-up.
 """
 
 from __future__ import annotations
@@ -27,10 +35,20 @@ from typing import Protocol, Self, runtime_checkable
 
 import attrs
 
+from trackconsent.errors import InvalidValueError
 from trackconsent.ledger import ChainBreak
 from trackconsent.model import Consent, ConsentEvent, ConsentState
 
-__all__ = ["AppendResult", "ConsentStore", "StatusMap", "VerifyReport"]
+__all__ = [
+    "AppendResult",
+    "ConsentStore",
+    "StatusMap",
+    "VerifyReport",
+    "check_batch",
+    "check_batch_item",
+    "check_contact_id",
+    "check_contact_ids",
+]
 
 _STATE_BY_GRANTED = (ConsentState.REFUSED, ConsentState.GRANTED)
 
@@ -143,6 +161,8 @@ class ConsentStore(Protocol):
         Raises:
             ConflictError: an id is already stored with different content, or
                 repeated within the batch with different content.
+            InvalidValueError: ``events`` is not an iterable of events (a
+                single event included); nothing of the batch is stored.
             StorageError: the store failed; nothing of the batch is stored.
         """
         ...
@@ -183,3 +203,62 @@ class ConsentStore(Protocol):
     ) -> None:
         """Close the store."""
         ...
+
+
+def check_batch(events: object) -> Iterable[ConsentEvent]:
+    """Return ``events`` if it can be a batch of events, else raise.
+
+    The items are checked with `check_batch_item` as the batch is read: the
+    batch may be a one-shot iterator.
+
+    Raises:
+        InvalidValueError: ``events`` is a single event, a string, or not
+            iterable.
+    """
+    if isinstance(events, ConsentEvent):
+        raise InvalidValueError(
+            "events", "a single event, not a batch: pass [event]", events
+        )
+    if isinstance(events, str | bytes) or not isinstance(events, Iterable):
+        raise InvalidValueError("events", "not an iterable of ConsentEvent", events)
+    return events
+
+
+def check_batch_item(position: int, item: object) -> ConsentEvent:
+    """Return ``item`` if it is a `ConsentEvent`, else raise.
+
+    Args:
+        position: The item's zero-based position in the batch, for the message.
+        item: The item read from the batch.
+
+    Raises:
+        InvalidValueError: ``item`` is not a `ConsentEvent`; the path is
+            ``events[position]``.
+    """
+    if not isinstance(item, ConsentEvent):
+        raise InvalidValueError(f"events[{position}]", "not a ConsentEvent", item)
+    return item
+
+
+def check_contact_id(contact_id: object) -> str:
+    """Return ``contact_id`` if it is a string, else raise `InvalidValueError`."""
+    if not isinstance(contact_id, str):
+        raise InvalidValueError("contact_id", "not a string", contact_id)
+    return contact_id
+
+
+def check_contact_ids(contact_ids: object) -> Iterable[str]:
+    """Return ``contact_ids`` if it can be a collection of ids, else raise.
+
+    Only the container is checked, once: a million ids are not checked one by
+    one on the hot path.
+
+    Raises:
+        InvalidValueError: ``contact_ids`` is a string (which would read as
+            one id per character), or not iterable.
+    """
+    if isinstance(contact_ids, str | bytes) or not isinstance(contact_ids, Iterable):
+        raise InvalidValueError(
+            "contact_ids", "not an iterable of contact ids", contact_ids
+        )
+    return contact_ids

@@ -13,11 +13,20 @@ from trackconsent.ledger import (
     verify_chain,
 )
 from trackconsent.model import Answer, Consent, ConsentEvent, ConsentState
-from trackconsent.storage._batch import new_events
+from trackconsent.storage._batch import check_state, new_events
 from trackconsent.storage._closing import ClosingStore
-from trackconsent.storage.base import AppendResult, StatusMap, VerifyReport
+from trackconsent.storage.base import (
+    AppendResult,
+    StatusMap,
+    VerifyReport,
+    check_batch,
+    check_contact_id,
+    check_contact_ids,
+)
 
 __all__ = ["MemoryStore"]
+
+_STATE_OF = {Answer.GRANTED: ConsentState.GRANTED, Answer.REFUSED: ConsentState.REFUSED}
 
 
 class MemoryStore(ClosingStore):
@@ -33,6 +42,7 @@ class MemoryStore(ClosingStore):
 
     def append(self, events: Iterable[ConsentEvent]) -> AppendResult:
         """Store a batch atomically and idempotently (see `ConsentStore`)."""
+        check_batch(events)
         with self._lock:
             fresh, repeats = new_events(events, self._stored)
             for event in fresh:
@@ -56,24 +66,26 @@ class MemoryStore(ClosingStore):
 
     def history(self, contact_id: str) -> list[ConsentEvent]:
         """Return the contact's events, newest first."""
+        check_contact_id(contact_id)
         with self._lock:
             events = [link.event for link in self._links.get(contact_id, ())]
         return sorted(events, key=event_order_key, reverse=True)
 
     def iter_links(self, contact_id: str) -> Iterator[ChainLink]:
         """Yield the contact's chain links in append order."""
+        check_contact_id(contact_id)
         with self._lock:
             links = list(self._links.get(contact_id, ()))
         return iter(links)
 
     def status(self, contact_id: str) -> Consent:
         """Return one contact's consent in force."""
-        latest = self._latest.get(contact_id)
+        latest = self._latest.get(check_contact_id(contact_id))
         return Consent.unknown() if latest is None else Consent.of(latest)
 
     def status_many(self, contact_ids: Iterable[str]) -> StatusMap:
         """Return the consent of many contacts."""
-        ids = dict.fromkeys(contact_ids)
+        ids = dict.fromkeys(check_contact_ids(contact_ids))
         answers = {}
         for contact_id in ids:
             latest = self._latest.get(contact_id)
@@ -84,7 +96,15 @@ class MemoryStore(ClosingStore):
 
     def ids_in_state(self, contact_ids: Iterable[str], state: ConsentState) -> set[str]:
         """Return those of ``contact_ids`` whose consent in force is ``state``."""
-        return {cid for cid in contact_ids if self.status(cid).state is state}
+        check_contact_ids(contact_ids)
+        check_state(state)
+        return {cid for cid in contact_ids if self._state(cid) is state}
+
+    def _state(self, contact_id: str) -> ConsentState:
+        latest = self._latest.get(contact_id)
+        if latest is None:
+            return ConsentState.UNKNOWN
+        return _STATE_OF[latest.answer]
 
     def contact_ids(self) -> Iterator[str]:
         """Iterate every contact with at least one event."""

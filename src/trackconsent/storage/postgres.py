@@ -50,7 +50,15 @@ from trackconsent.ledger import (
 from trackconsent.model import Answer, Consent, ConsentEvent, Evidence, Source
 from trackconsent.storage._batch import new_events
 from trackconsent.storage._closing import ClosingStore
-from trackconsent.storage.base import AppendResult, StatusMap, VerifyReport
+from trackconsent.storage.base import (
+    AppendResult,
+    StatusMap,
+    VerifyReport,
+    check_batch,
+    check_batch_item,
+    check_contact_id,
+    check_contact_ids,
+)
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresStore"]
 
@@ -311,7 +319,13 @@ class PostgresStore(ClosingStore):
             StorageError: the server failed, or other writers kept getting in
                 the way for every attempt; nothing of the batch is stored.
         """
-        batch = list(events)
+        # The heads are locked by contact before the batch is split, so the
+        # items are checked here, once, not in every retry.
+        items: Iterable[object] = check_batch(events)
+        batch = [
+            item if isinstance(item, ConsentEvent) else check_batch_item(n, item)
+            for n, item in enumerate(items)
+        ]
         with self._lock, self._translated("append"):
             fresh, repeats = self._append_with_retries(batch)
         if fresh:
@@ -392,6 +406,7 @@ class PostgresStore(ClosingStore):
 
     def history(self, contact_id: str) -> list[ConsentEvent]:
         """Return the contact's events, newest first."""
+        check_contact_id(contact_id)
         with self._lock, self._translated("history"):
             rows = self._conn.execute(
                 f"SELECT {_EVENT_COLUMNS} FROM consent_events"  # noqa: S608 - constant
@@ -403,13 +418,14 @@ class PostgresStore(ClosingStore):
 
     def status(self, contact_id: str) -> Consent:
         """Return one contact's consent in force."""
+        check_contact_id(contact_id)
         return self.status_many((contact_id,))[contact_id]
 
     def status_many(self, contact_ids: Iterable[str]) -> StatusMap:
         """Return the consent of many contacts: one query, with the ids as a
         single array parameter, per hundred thousand ids.
         """
-        ids = dict.fromkeys(contact_ids)
+        ids = dict.fromkeys(check_contact_ids(contact_ids))
         answers: dict[str, tuple[bool, str]] = {}
         asked = list(ids)
         with self._lock, self._translated("status_many"):
@@ -439,6 +455,7 @@ class PostgresStore(ClosingStore):
 
     def links(self, contact_id: str) -> list[ChainLink]:
         """Return the contact's chain links in append order."""
+        check_contact_id(contact_id)
         with self._lock, self._translated("links"):
             rows = self._conn.execute(
                 f"SELECT {_EVENT_COLUMNS}, previous, digest"  # noqa: S608 - constant

@@ -18,11 +18,11 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from os import PathLike
+from os import PathLike, fspath
 from types import TracebackType
 from typing import Any, Final
 
-from trackconsent.errors import SchemaVersionError, StorageError
+from trackconsent.errors import InvalidValueError, SchemaVersionError, StorageError
 from trackconsent.ledger import (
     GENESIS,
     ChainBreak,
@@ -39,9 +39,16 @@ from trackconsent.model import (
     Evidence,
     Source,
 )
-from trackconsent.storage._batch import new_events
+from trackconsent.storage._batch import check_state, new_events
 from trackconsent.storage._closing import ClosingStore
-from trackconsent.storage.base import AppendResult, StatusMap, VerifyReport
+from trackconsent.storage.base import (
+    AppendResult,
+    StatusMap,
+    VerifyReport,
+    check_batch,
+    check_contact_id,
+    check_contact_ids,
+)
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]
 
@@ -147,9 +154,16 @@ class SQLiteStore(ClosingStore):
         timeout: float = 60.0,
         migrate: bool = True,
     ) -> None:
-        """Open (and create or upgrade) the store."""
+        """Open (and create or upgrade) the store.
+
+        Raises:
+            InvalidValueError: ``path`` is not a string or a path object.
+            StorageError: the file cannot be opened as a store; the message
+                gives SQLite's reason.
+            SchemaVersionError: the file was written by a newer release.
+        """
         self._lock = threading.RLock()
-        self._path = str(path)
+        self._path = _checked_path(path)
         try:
             self._db = sqlite3.connect(
                 self._path,
@@ -161,7 +175,9 @@ class SQLiteStore(ClosingStore):
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._upgrade(migrate=migrate)
         except sqlite3.Error as error:
-            raise StorageError(f"cannot open SQLite store {self._path!r}") from error
+            raise StorageError(
+                f"cannot open SQLite store {self._path!r}: {error}"
+            ) from error
 
     @property
     def path(self) -> str:
@@ -200,6 +216,7 @@ class SQLiteStore(ClosingStore):
 
     def append(self, events: Iterable[ConsentEvent]) -> AppendResult:
         """Store a batch atomically and idempotently (see `ConsentStore`)."""
+        check_batch(events)
         with self._lock, self._translated("append"):
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -260,6 +277,7 @@ class SQLiteStore(ClosingStore):
 
     def history(self, contact_id: str) -> list[ConsentEvent]:
         """Return the contact's events, newest first."""
+        check_contact_id(contact_id)
         with self._lock, self._translated("history"):
             rows = self._db.execute(
                 f"SELECT {_EVENT_COLUMNS} FROM events"  # noqa: S608 - constant columns
@@ -271,11 +289,12 @@ class SQLiteStore(ClosingStore):
 
     def status(self, contact_id: str) -> Consent:
         """Return one contact's consent in force."""
+        check_contact_id(contact_id)
         return self.status_many((contact_id,))[contact_id]
 
     def status_many(self, contact_ids: Iterable[str]) -> StatusMap:
         """Return the consent of many contacts in one query."""
-        ids = dict.fromkeys(contact_ids)
+        ids = dict.fromkeys(check_contact_ids(contact_ids))
         with self._lock, self._translated("status_many"):
             rows = self._db.execute(
                 "SELECT contact_id, granted, occurred_at FROM status"
@@ -291,7 +310,8 @@ class SQLiteStore(ClosingStore):
         One query that returns only the matching ids: the batched look-up
         `trackconsent.filter_results` uses when a store offers it.
         """
-        if state is ConsentState.UNKNOWN:
+        check_contact_ids(contact_ids)
+        if check_state(state) is ConsentState.UNKNOWN:
             query = (
                 "SELECT value FROM json_each(?)"
                 " WHERE value NOT IN (SELECT contact_id FROM status)"
@@ -316,6 +336,7 @@ class SQLiteStore(ClosingStore):
 
     def links(self, contact_id: str) -> list[ChainLink]:
         """Return the contact's chain links in append order."""
+        check_contact_id(contact_id)
         with self._lock, self._translated("links"):
             rows = self._db.execute(
                 f"SELECT {_EVENT_COLUMNS}, previous, digest"  # noqa: S608
@@ -330,6 +351,7 @@ class SQLiteStore(ClosingStore):
         Memory stays flat however long the history: each page is one indexed
         query starting after the last link of the page before.
         """
+        check_contact_id(contact_id)
         after = 0
         while True:
             with self._lock, self._translated("iter_links"):
@@ -377,6 +399,16 @@ class SQLiteStore(ClosingStore):
 
     def _translated(self, operation: str) -> _Translate:
         return _Translate(operation, self._path)
+
+
+def _checked_path(path: object) -> str:
+    # str() of anything would name a file: SQLiteStore(None) used to create
+    # one called "None".
+    if isinstance(path, str | PathLike):
+        name = fspath(path)
+        if isinstance(name, str):
+            return name
+    raise InvalidValueError("path", "not a file path (str or os.PathLike)", path)
 
 
 class _Translate:

@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trackconsent.errors import ConflictError
+from trackconsent.errors import ConflictError, InvalidValueError
 from trackconsent.ledger import consent_status
 from trackconsent.model import (
     Answer,
@@ -38,7 +38,7 @@ from trackconsent.model import (
     Source,
 )
 from trackconsent.storage.base import ConsentStore
-from trackconsent.testing.strategies import event_lists
+from trackconsent.testing.strategies import answers, awkward_ids, event_lists
 
 __all__ = ["ConsentStoreContract", "make_event"]
 
@@ -347,3 +347,88 @@ class ConsentStoreContract:
                 assert len(history) == len(mine)
                 assert set(history) == mine
                 assert store.status(contact) == consent_status(mine)
+
+    @_PROPERTY
+    @given(
+        ids=st.lists(awkward_ids, min_size=1, max_size=6, unique=True),
+        picks=st.lists(st.tuples(st.integers(0, 5), answers, st.integers(0, 9))),
+    )
+    def test_status_and_history_agree_for_every_id_the_model_accepts(
+        self, ids: list[str], picks: list[tuple[int, Answer, int]]
+    ) -> None:
+        """Given events of contacts with awkward ids (quotes, unusual spaces,
+        characters beyond the basic plane, the longest allowed), then status,
+        status_many, history and contact_ids all find each contact.
+        """
+        events = [
+            make_event(ids[n % len(ids)], answer, day) for n, answer, day in picks
+        ]
+        with self.make_store() as store:
+            store.append(events)
+            found = store.status_many(ids)
+
+            for contact in ids:
+                mine = {e for e in events if e.contact_id == contact}
+                assert set(store.history(contact)) == mine
+                assert store.status(contact) == consent_status(mine)
+                assert found[contact] == consent_status(mine)
+            assert set(store.contact_ids()) == {e.contact_id for e in events}
+            assert store.verify().ok
+
+    @pytest.mark.parametrize(
+        ("batch", "path"),
+        [
+            (["not an event"], "events[0]"),
+            ([None], "events[0]"),
+            (None, "events"),
+            ("ab", "events"),
+            (make_event("a", Answer.GRANTED, 1), "events"),
+        ],
+        ids=["a string item", "a None item", "None", "a string", "a single event"],
+    )
+    def test_append_refuses_what_is_not_a_batch_of_events(
+        self, store: ConsentStore, batch: object, path: str
+    ) -> None:
+        """Given append called with something other than an iterable of events,
+        then InvalidValueError names the argument and nothing is stored.
+        """
+        with pytest.raises(InvalidValueError) as caught:
+            store.append(batch)  # type: ignore[arg-type]
+
+        assert caught.value.path == path
+        assert list(store.contact_ids()) == []
+
+    def test_a_bad_item_late_in_a_batch_stores_nothing(
+        self, store: ConsentStore
+    ) -> None:
+        """Given a batch whose third item is not an event, then the error names
+        its position and none of the batch is stored.
+        """
+        good = [make_event("a", Answer.GRANTED, 1), make_event("b", Answer.REFUSED, 1)]
+
+        with pytest.raises(InvalidValueError, match=r"events\[2\]: not a Consent"):
+            store.append([*good, {"contact_id": "c"}])  # type: ignore[list-item]
+
+        assert list(store.contact_ids()) == []
+
+    @pytest.mark.parametrize("contact_id", [None, 3, b"a", ["a"]], ids=repr)
+    def test_a_contact_id_that_is_not_a_string_is_refused(
+        self, store: ConsentStore, contact_id: object
+    ) -> None:
+        """Given status or history asked with an id that is not a string, then
+        InvalidValueError names contact_id.
+        """
+        with pytest.raises(InvalidValueError, match="contact_id: not a string"):
+            store.status(contact_id)  # type: ignore[arg-type]
+        with pytest.raises(InvalidValueError, match="contact_id: not a string"):
+            store.history(contact_id)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("contact_ids", ["abc", b"abc", None, 3], ids=repr)
+    def test_status_many_refuses_a_string_or_a_non_iterable(
+        self, store: ConsentStore, contact_ids: object
+    ) -> None:
+        """Given status_many asked with a string (which would read as one id per
+        character) or no iterable at all, then InvalidValueError names it.
+        """
+        with pytest.raises(InvalidValueError, match="contact_ids: not an iterable"):
+            store.status_many(contact_ids)  # type: ignore[arg-type]

@@ -13,11 +13,13 @@ from trackconsent.model import Answer, ConsentEvent, Evidence, Source
 __all__ = [
     "answers",
     "aware_datetimes",
+    "awkward_ids",
     "contact_ids",
     "event_lists",
     "events",
     "evidence",
     "offsets",
+    "refused_characters",
 ]
 
 offsets = st.builds(
@@ -34,13 +36,40 @@ aware_datetimes = st.datetimes(
 """Time zone aware datetimes between 2000 and 2040."""
 
 _safe_text = st.text(
-    alphabet=st.characters(exclude_categories=("Cs", "Cc")),
+    alphabet=st.characters(exclude_categories=("Cs", "Cc", "Cf", "Zl", "Zp")),
     min_size=1,
     max_size=24,
 ).filter(str.strip)
 
 contact_ids = st.sampled_from([f"c{n}" for n in range(6)]) | _safe_text
 """Contact ids, often from a small pool so that events share contacts."""
+
+_AWKWARD = (
+    "'\"\\%_*?[]{}$;:/.,<>&#@!`~^|+=-()"
+    "\u00a0\u2007\u3000"  # spaces other than U+0020
+    "\u00e9e\u0301\u00df\u0130\u03a3\u05d0\u0627\u4e2d\uac00"  # scripts, combining
+    "\U0001f600\U0001f3f3\U00010348"  # beyond the basic plane
+    "\ue000\U000f0000"  # private use
+    "\ufffd\uffff\ufdd0"  # replacement and noncharacters
+)
+
+awkward_ids = st.one_of(
+    st.text(st.sampled_from(_AWKWARD), min_size=1, max_size=12).filter(str.strip),
+    st.builds(
+        lambda a, b: f"{a} {b}", st.sampled_from(_AWKWARD), st.sampled_from(_AWKWARD)
+    ),
+    _safe_text,
+    st.sampled_from(["x" * 1024, "\u00e9" * 1024, "\U0001f600" * 1024, " a", "a "]),
+).filter(str.strip)
+"""Ids the model accepts that stores may mishandle: quotes, SQL and JSON
+specials, unusual spaces, combining marks, characters beyond the basic plane,
+private-use and noncharacters, and the longest allowed."""
+
+refused_characters = st.characters(
+    categories=("Cc", "Cf", "Zl", "Zp")
+) | st.sampled_from(["\x00", "\t", "\n", "\x7f", "\x85", "\u200b", "\u202e", "\ud800"])
+"""Characters the model refuses in texts: controls, formats such as the
+right-to-left override, line and paragraph separators, lone surrogates."""
 
 answers = st.sampled_from(Answer)
 
