@@ -1054,7 +1054,12 @@ def test_the_import_works_on_the_sqlite_store(tmp_path: Path) -> None:
     contact=tst.contact_ids.filter(lambda c: not c.isspace()),
     granted=st.booleans(),
     moment=tst.aware_datetimes,
-    actor=st.none() | st.text(min_size=1, max_size=12).filter(str.strip),
+    actor=st.none()
+    | st.text(
+        st.characters(exclude_categories=("Cc", "Cf", "Cs", "Zl", "Zp")),
+        min_size=1,
+        max_size=12,
+    ).filter(str.strip),
 )
 def test_imported_events_are_the_events_the_model_builds(
     contact: str, granted: bool, moment: datetime, actor: str | None
@@ -1077,6 +1082,22 @@ def test_imported_events_are_the_events_the_model_builds(
         actor=actor,
     )
     assert store.history(contact) == [expected]
+
+
+def test_a_contact_id_with_a_control_character_is_a_bad_row() -> None:
+    """Given an id holding a NUL or a bidi override, then the row is refused
+    with the model's rule, and nothing is stored.
+    """
+    rows = [["a\x00b", "yes", "2024-01-01T00:00:00Z"], ["\u202eevil", "no", ""]]
+    store = MemoryStore()
+
+    with pytest.raises(RejectedRowsError) as caught:
+        import_csv(csv_bytes(rows), store, recorded_at=NOW, actor="ops")
+
+    paths = [str(error) for error in caught.value.errors]
+    assert any("line 2, id: control or format character U+0000" in p for p in paths)
+    assert any("line 3, id: control or format character U+202E" in p for p in paths)
+    assert list(store.contact_ids()) == []
 
 
 # -- Known limitations (docs/limitations.md) ------------------------------------

@@ -87,6 +87,7 @@ from trackconsent.model import (
     ConsentEvent,
     ConsentState,
     Source,
+    require_text,
 )
 from trackconsent.storage.base import ConsentStore, StatusMap
 
@@ -540,6 +541,7 @@ class _RowReader:
             or isinstance(moment, FieldError | None)
             or not 0 < len(contact_id) <= _MAX_ID
             or contact_id.isspace()
+            or (not contact_id.isprintable() and _id_rule(contact_id))
         ):
             return self._errors(line, cells, answer, moment)
 
@@ -560,6 +562,8 @@ class _RowReader:
         elif len(contact_id) > _MAX_ID:
             rule = f"longer than {_MAX_ID} characters"
             errors.append(FieldError(self._path(line, header.id), rule, contact_id))
+        elif (id_rule := _id_rule(contact_id)) is not None:
+            errors.append(FieldError(self._path(line, header.id), id_rule, contact_id))
         if answer is None:
             flag = cells[header.flag]
             rule = "not a yes/no value"
@@ -825,6 +829,15 @@ class _EventMaker:
         _set(event, "evidence", self._evidence)
         _set(event, "actor", self.actor)
         return event
+
+
+def _id_rule(contact_id: str) -> str | None:
+    """The model's rule a contact id breaks (a control character...), if any."""
+    try:
+        require_text("id", contact_id)
+    except InvalidValueError as error:
+        return error.rule
+    return None
 
 
 def _in_force(statuses: StatusMap, contact_id: str) -> tuple[datetime, bool] | None:
