@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -41,6 +41,7 @@ __all__ = [
     "evidence_json",
     "link_digest",
     "verify_chain",
+    "verify_chains",
 ]
 
 # One encoder for every call: json.dumps with options builds a new one each time,
@@ -187,3 +188,27 @@ def verify_chain(
     if head is not None and head != expected:
         return ChainBreak(contact_id, position + 1, None, "newest event removed")
     return None
+
+
+def verify_chains(
+    chains: Iterable[tuple[str, Sequence[ChainLink]]], heads: Mapping[str, str]
+) -> tuple[list[ChainBreak], int]:
+    """Check many contacts' chains, each against its stored head.
+
+    Args:
+        chains: Each contact's id and links in append order.
+        heads: The newest digest stored per contact; a contact missing here
+            has an empty head, so any link it has is reported.
+
+    Returns:
+        The first break of each broken chain, and how many links were checked.
+    """
+    breaks = []
+    events = 0
+    for contact_id, links in chains:
+        events += len(links)
+        found = verify_chain(contact_id, links, heads.get(contact_id, ""))
+        if found is not None:
+            breaks.append(found)
+
+    return breaks, events

@@ -10,7 +10,7 @@ from trackconsent.ledger import (
     ChainLink,
     event_order_key,
     link_digest,
-    verify_chain,
+    verify_chains,
 )
 from trackconsent.model import Answer, Consent, ConsentEvent, ConsentState
 from trackconsent.storage._batch import check_state, new_events
@@ -115,12 +115,7 @@ class MemoryStore(ClosingStore):
         """Check every contact's hash chain."""
         with self._lock:
             chains = {cid: list(links) for cid, links in self._links.items()}
-        breaks = []
-        for contact_id, links in chains.items():
-            found = verify_chain(contact_id, links, self._heads[contact_id])
-            if found is not None:
-                breaks.append(found)
-        events = sum(len(links) for links in chains.values())
+        breaks, events = verify_chains(chains.items(), self._heads)
 
         return VerifyReport(contacts=len(chains), events=events, breaks=tuple(breaks))
 

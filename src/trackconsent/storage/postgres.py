@@ -46,6 +46,7 @@ from trackconsent.ledger import (
     event_order_key,
     link_digest,
     verify_chain,
+    verify_chains,
 )
 from trackconsent.model import Answer, Consent, ConsentEvent, Evidence, Source
 from trackconsent.storage._batch import new_events
@@ -462,7 +463,7 @@ class PostgresStore(ClosingStore):
                 " FROM consent_events WHERE contact_id = %s ORDER BY seq",
                 (contact_id,),
             ).fetchall()
-        return [ChainLink(_event(row[:8]), row[8], row[9]) for row in rows]
+        return [_link(row) for row in rows]
 
     def verify(self) -> VerifyReport:
         """Check every contact's hash chain against the stored heads.
@@ -490,8 +491,6 @@ class PostgresStore(ClosingStore):
     def _walk_chains(
         self, heads: Mapping[str, str]
     ) -> tuple[list[ChainBreak], int, set[str]]:
-        breaks: list[ChainBreak] = []
-        events = 0
         seen: set[str] = set()
         with self._conn.cursor(name="trackconsent_verify") as cursor:
             cursor.itersize = 10_000
@@ -499,13 +498,13 @@ class PostgresStore(ClosingStore):
                 f"SELECT {_EVENT_COLUMNS}, previous, digest"  # noqa: S608 - constant
                 " FROM consent_events ORDER BY contact_id, seq"
             )
-            for contact_id, rows in itertools.groupby(cursor, key=lambda row: row[1]):
-                links = [ChainLink(_event(row[:8]), row[8], row[9]) for row in rows]
-                events += len(links)
-                seen.add(contact_id)
-                found = verify_chain(contact_id, links, heads.get(contact_id, ""))
-                if found is not None:
-                    breaks.append(found)
+
+            def chains() -> Iterator[tuple[str, list[ChainLink]]]:
+                for contact_id, rows in itertools.groupby(cursor, key=_contact):
+                    seen.add(contact_id)
+                    yield contact_id, [_link(row) for row in rows]
+
+            breaks, events = verify_chains(chains(), heads)
 
         return breaks, events, seen
 
@@ -618,3 +617,13 @@ def _event(row: Sequence[Any]) -> ConsentEvent:
         evidence=Evidence(**evidence),
         actor=actor,
     )
+
+
+def _link(row: Sequence[Any]) -> ChainLink:
+    """A chain link from the event columns followed by previous and digest."""
+    return ChainLink(_event(row[:8]), row[8], row[9])
+
+
+def _contact(row: Sequence[Any]) -> str:
+    contact_id: str = row[1]
+    return contact_id

@@ -25,11 +25,10 @@ from typing import Any, Final
 from trackconsent.errors import InvalidValueError, SchemaVersionError, StorageError
 from trackconsent.ledger import (
     GENESIS,
-    ChainBreak,
     ChainLink,
     evidence_json,
     link_digest,
-    verify_chain,
+    verify_chains,
 )
 from trackconsent.model import (
     Answer,
@@ -375,14 +374,9 @@ class SQLiteStore(ClosingStore):
                 "SELECT DISTINCT contact_id FROM events"
                 " WHERE contact_id NOT IN (SELECT contact_id FROM status)"
             ).fetchall()
-        breaks: list[ChainBreak] = []
-        events = 0
-        for contact_id in sorted({*heads, *(row[0] for row in orphans)}):
-            links = self.links(contact_id)
-            events += len(links)
-            found = verify_chain(contact_id, links, heads.get(contact_id, ""))
-            if found is not None:
-                breaks.append(found)
+        contacts = sorted({*heads, *(row[0] for row in orphans)})
+        chains = ((contact_id, self.links(contact_id)) for contact_id in contacts)
+        breaks, events = verify_chains(chains, heads)
         if breaks:
             log.warning("history verification found %d broken chains", len(breaks))
 
