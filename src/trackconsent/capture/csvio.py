@@ -56,16 +56,13 @@ reported.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta, tzinfo
 from itertools import chain
-from json.encoder import encode_basestring_ascii as _json_text
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Final, Protocol
 
@@ -87,6 +84,7 @@ from trackconsent.model import (
     ConsentEvent,
     ConsentState,
     Source,
+    content_ids,
     require_text,
 )
 from trackconsent.storage.base import ConsentStore, StatusMap
@@ -754,10 +752,10 @@ class _EventMaker:
     event the ordinary way.
     Running attrs' validators and `trackconsent.model.content_id` again for
     each of a million rows would cost more than reading the file, so events
-    are built directly, with the id computed from a precomputed tail of the
-    same JSON payload. The constructor compares that shortcut with
-    `ConsentEvent.new` on a probe and uses `ConsentEvent.new` for every row if
-    they ever disagree.
+    are built directly, with the id from `trackconsent.model.content_ids`,
+    which encodes the parts all import events share once. The constructor
+    compares that shortcut with `ConsentEvent.new` on a probe and uses
+    `ConsentEvent.new` for every row if they ever disagree.
     """
 
     def __init__(self, recorded_at: datetime, actor: str | None) -> None:
@@ -773,7 +771,7 @@ class _EventMaker:
         self.recorded_at = probe.recorded_at
         self.actor = probe.actor
         self._evidence = probe.evidence
-        self._tail = f',"{Source.IMPORT.value}",[],{json.dumps(actor)}]'
+        self._id = content_ids(Source.IMPORT, probe.evidence, probe.actor)
         self.event = self._direct
         if self._direct(probe.contact_id, probe.answer, recorded_at) != probe:
             log.warning("event id shortcut disagrees with the model; not used")
@@ -817,10 +815,8 @@ class _EventMaker:
     def _direct(
         self, contact_id: str, answer: Answer, moment: datetime
     ) -> ConsentEvent:
-        payload = f'[{_json_text(contact_id)},"{answer.value}","{moment.isoformat()}"'
-        digest = hashlib.sha256((payload + self._tail).encode()).hexdigest()
         event: ConsentEvent = _new(ConsentEvent)
-        _set(event, "event_id", "ev_" + digest[:32])
+        _set(event, "event_id", self._id(contact_id, answer, moment))
         _set(event, "contact_id", contact_id)
         _set(event, "answer", answer)
         _set(event, "occurred_at", moment)
